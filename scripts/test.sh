@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every test: lint, types, the Python suite, and the Node interop suite
+# (official @microsoft/signalr clients against our codec and server).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ruff check .
+mypy
+python -m pytest -q "$@"
+(cd interop && npm test --silent)

@@ -1,0 +1,64 @@
+"""The interface every hub protocol implements, and the per-message byte cache.
+
+A protocol object is stateless and shared by all connections; per-connection
+state (partially received frames) lives in the ``MessageReader`` it creates.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol, runtime_checkable
+
+from .messages import HubMessage, TransferFormat
+
+__all__ = ["HubProtocol", "MessageReader", "SerializedMessage"]
+
+
+class MessageReader(Protocol):
+    """Incremental, bounded parser for one connection's inbound byte stream."""
+
+    def feed(self, data: bytes) -> list[HubMessage]:
+        """Add a chunk; return every message completed by it, in order.
+
+        Partial data is kept for the next call. Messages of unknown type are
+        skipped. Raises ``ProtocolError`` (or ``MessageTooLargeError``) on bad
+        input; after that the reader must not be used again.
+        """
+        ...
+
+
+@runtime_checkable
+class HubProtocol(Protocol):
+    """A hub protocol: ``json`` (Text, 0x1E framing) or ``messagepack`` (Binary, VarInt)."""
+
+    name: ClassVar[str]
+    version: ClassVar[int]
+    transfer_format: ClassVar[TransferFormat]
+
+    def reader(self, max_message_size: int | None = 32768) -> MessageReader:
+        """A new incremental reader; ``None`` means no size limit."""
+        ...
+
+    def parse(self, data: bytes) -> list[HubMessage]:
+        """Parse a buffer of complete framed messages (no partial data allowed)."""
+        ...
+
+    def write(self, message: HubMessage) -> bytes:
+        """Encode one message, framed (separator or length prefix included)."""
+        ...
+
+
+class SerializedMessage:
+    """A message plus its framed bytes per protocol, so a broadcast is encoded
+    once per protocol in use rather than once per recipient."""
+
+    __slots__ = ("_cache", "message")
+
+    def __init__(self, message: HubMessage) -> None:
+        self.message = message
+        self._cache: dict[str, bytes] = {}
+
+    def get(self, protocol: HubProtocol) -> bytes:
+        data = self._cache.get(protocol.name)
+        if data is None:
+            data = self._cache[protocol.name] = protocol.write(self.message)
+        return data
