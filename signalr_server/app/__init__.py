@@ -1,0 +1,5 @@
+"""ASGI entry point: routing, lifespan and (later) CLI."""
+
+from .asgi import SignalR
+
+__all__ = ["SignalR"]

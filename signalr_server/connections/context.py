@@ -56,7 +56,7 @@ class RequestInfo:
             path=scope.get("path", ""),
             headers=headers,
             query=query,
-            client=tuple(client) if client else None,  # type: ignore[arg-type]
+            client=tuple(client) if client else None,
             scheme=scope.get("scheme", "http"),
             scope=scope,
         )
@@ -115,7 +115,8 @@ class ConnectionContext(Protocol):
 
     def send_nowait(self, data: bytes) -> None:
         """Queue bytes without waiting (fan-out). A connection that stays over its
-        buffer bound is closed after the send timeout instead of delaying senders."""
+        buffer bound is closed after the send timeout instead of delaying senders.
+        Never raises: data for a connection that has already ended is dropped."""
         ...
 
     def abort(self, reason: str | None = None) -> None:

@@ -1,0 +1,226 @@
+"""One logical connection: the state the transports and the handler share.
+
+A connection outlives the requests that carry it (negotiate, then a WebSocket,
+or many polls), so it owns the buffers and the handler's lifetime, and the
+transports only pump bytes in and out of it.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import sniffio
+
+from ..protocol.messages import TransferFormat
+from .channels import ByteChannel
+from .context import ConnectionClosed, ConnectionHandler, RequestInfo
+from .options import HttpConnectionOptions, HttpTransportType
+from .tasks import TaskRunner
+
+__all__ = [
+    "HARD_CAP_FACTOR",
+    "ConnectionStatus",
+    "HttpConnection",
+    "SetTransportResult",
+]
+
+logger = logging.getLogger("signalr_server.connections")
+
+HARD_CAP_FACTOR = 4
+"""``send_nowait`` may overfill the outbound buffer up to this many times its
+bound (a slow consumer gets the send timeout to catch up); past it the
+connection is aborted at once so memory stays bounded."""
+
+
+class ConnectionStatus(enum.Enum):
+    NEW = "new"
+    """Negotiated; no transport request has arrived yet."""
+    ACTIVE = "active"
+    """A transport request is running."""
+    INACTIVE = "inactive"
+    """Between long polls, or after an unclean drop under stateful reconnect."""
+    DISPOSED = "disposed"
+
+
+class SetTransportResult(enum.Enum):
+    SUCCESS = "success"
+    ALREADY_ACTIVE = "already_active"
+    CANNOT_CHANGE = "cannot_change"
+
+
+class HttpConnection:
+    """Implements ``ConnectionContext`` for every HTTP transport."""
+
+    def __init__(
+        self,
+        connection_id: str,
+        token: str,
+        options: HttpConnectionOptions,
+        request: RequestInfo,
+        *,
+        negotiate_version: int = 0,
+        use_stateful_reconnect: bool = False,
+        on_dispose: Callable[[HttpConnection], None] | None = None,
+    ) -> None:
+        self.connection_id = connection_id
+        self.token = token
+        self.options = options
+        self.request = request
+        self.negotiate_version = negotiate_version
+        self.use_stateful_reconnect = use_stateful_reconnect
+        self.transport_name = ""
+        self.transport_type = HttpTransportType.NONE
+        self.items: dict[str, Any] = {}
+        self.user: Any = None
+        self.supported_formats: frozenset[TransferFormat] = frozenset(TransferFormat)
+        self.transfer_format = TransferFormat.TEXT
+        self.has_inherent_keep_alive = False
+
+        self.status = ConnectionStatus.NEW
+        self.last_seen = time.monotonic()
+        self.inbound = ByteChannel(options.transport_max_buffer_size)
+        self.outbound = ByteChannel(options.application_max_buffer_size)
+        self.aborted_reason: str | None = None
+        self.application_error: BaseException | None = None
+        self.handler_finished = False
+        self.post_lock: anyio.Lock | None = None
+        """Serializes POST bodies (created lazily inside the event loop)."""
+
+        self._on_dispose = on_dispose
+        self._over_limit_since: float | None = None
+        self._handler_scope: anyio.CancelScope | None = None
+        self._handler_done: anyio.Event | None = None
+
+    def __repr__(self) -> str:
+        return f"<HttpConnection {self.connection_id} {self.status.value} {self.transport_name}>"
+
+    # -- ConnectionContext -------------------------------------------------
+
+    async def receive(self) -> bytes:
+        return await self.inbound.take()
+
+    async def send(self, data: bytes) -> None:
+        await self.outbound.put(data)
+
+    def send_nowait(self, data: bytes) -> None:
+        """Never waits and never raises: fan-out senders must not be slowed or
+        broken by one connection. Data for a closed connection is dropped."""
+        if self.outbound.closed:
+            return
+        size = self.outbound.put_nowait(data)
+        limit = self.outbound.limit
+        if limit <= 0 or size <= limit:
+            return
+        if size > limit * HARD_CAP_FACTOR:
+            self.abort("The outbound buffer exceeded its hard limit.")
+        elif self._over_limit_since is None:
+            self._over_limit_since = time.monotonic()
+
+    def abort(self, reason: str | None = None) -> None:
+        if self.status is ConnectionStatus.DISPOSED or self.aborted_reason is not None:
+            return
+        self.aborted_reason = reason or "The connection was aborted."
+        self.inbound.close(discard=True)
+        self.outbound.close(discard=True)
+        if self._on_dispose is not None:
+            self._on_dispose(self)
+
+    # -- transport side ------------------------------------------------------
+
+    async def take_outbound(self) -> bytes:
+        """What a transport writes next: every queued chunk, joined."""
+        data = await self.outbound.take()
+        self._over_limit_since = None
+        return data
+
+    def try_set_transport(self, transport: HttpTransportType) -> SetTransportResult:
+        """Bind the first transport for good (ID-9) and mark a request active."""
+        if self.status is ConnectionStatus.DISPOSED:
+            return SetTransportResult.ALREADY_ACTIVE
+        if self.transport_type is HttpTransportType.NONE:
+            self.transport_type = transport
+            self.transport_name = transport.wire_name
+        elif self.transport_type is not transport:
+            return SetTransportResult.CANNOT_CHANGE
+        elif self.status is ConnectionStatus.ACTIVE:
+            return SetTransportResult.ALREADY_ACTIVE
+        self.status = ConnectionStatus.ACTIVE
+        self.last_seen = time.monotonic()
+        return SetTransportResult.SUCCESS
+
+    def mark_inactive(self) -> None:
+        """The transport request ended but the connection lives on (LP, SR)."""
+        if self.status is not ConnectionStatus.DISPOSED:
+            self.status = ConnectionStatus.INACTIVE
+            self.last_seen = time.monotonic()
+
+    def transport_lost(self) -> None:
+        """The client side is gone: the handler sees the end of input (after
+        what was already received) and nothing more can be delivered."""
+        self.inbound.close()
+        self.outbound.close(discard=True)
+
+    # -- handler lifetime --------------------------------------------------
+
+    @property
+    def handler_started(self) -> bool:
+        return self._handler_scope is not None
+
+    def start_handler(self, handler: ConnectionHandler, runner: TaskRunner) -> None:
+        """Start the handler once, outside the current request (see ``tasks``)."""
+        if self._handler_scope is not None:
+            return
+        self._handler_scope = anyio.CancelScope()
+        self._handler_done = anyio.Event()
+        name = f"signalr-handler-{self.connection_id}"
+        runner.start_soon(lambda: self._run_handler(handler), name)
+
+    async def _run_handler(self, handler: ConnectionHandler) -> None:
+        assert self._handler_scope is not None and self._handler_done is not None
+        try:
+            with self._handler_scope:
+                try:
+                    await handler(self)
+                except ConnectionClosed:
+                    pass
+                except Exception as exc:
+                    logger.exception("Connection handler failed for %s", self.connection_id)
+                    self.application_error = exc
+        finally:
+            self.handler_finished = True
+            self.inbound.close(discard=True)
+            # Completing (not discarding) lets the transport flush what the
+            # handler queued last, such as a Close message, before closing.
+            self.outbound.close()
+            self._handler_done.set()
+
+    async def wait_handler_finished(self) -> None:
+        if self._handler_done is not None:
+            await self._handler_done.wait()
+
+    def over_limit_for(self, now: float) -> float:
+        """Seconds the outbound buffer has stayed over its bound (0 if it is not)."""
+        since = self._over_limit_since
+        return 0.0 if since is None else now - since
+
+    def dispose(self) -> None:
+        """Called once by the manager. Ends both channels and gives a running
+        handler ``disconnect_timeout`` seconds to return before it is cancelled."""
+        self.status = ConnectionStatus.DISPOSED
+        self.inbound.close()
+        self.outbound.close(discard=True)
+        scope = self._handler_scope
+        if scope is not None and not self.handler_finished:
+            try:
+                sniffio.current_async_library()
+            except sniffio.AsyncLibraryNotFoundError:
+                scope.cancel()
+            else:
+                scope.deadline = min(
+                    scope.deadline, anyio.current_time() + self.options.disconnect_timeout
+                )

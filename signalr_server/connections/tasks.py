@@ -1,0 +1,66 @@
+"""Where connection handlers and sweeps run.
+
+They must outlive any single request (Long Polling's handler spans many polls;
+stateful reconnect swaps the socket under a live handler), so they run in a
+task group owned by the application's lifespan. When the host never runs our
+lifespan (mounted in a framework that does not forward it, or a test client),
+tasks fall back to the running event loop directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import sniffio
+from anyio.abc import TaskGroup
+
+__all__ = ["TaskRunner"]
+
+logger = logging.getLogger("signalr_server.connections")
+
+
+class TaskRunner:
+    """Starts fire-and-forget tasks that are still owned by someone: the
+    lifespan task group when attached, else the running loop."""
+
+    def __init__(self) -> None:
+        self._task_group: TaskGroup | None = None
+        self._loose_tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def attached(self) -> bool:
+        return self._task_group is not None
+
+    def attach(self, task_group: TaskGroup) -> None:
+        self._task_group = task_group
+
+    def detach(self) -> None:
+        self._task_group = None
+
+    def start_soon(self, func: Callable[[], Awaitable[None]], name: str) -> None:
+        """Run ``func()`` concurrently. Exceptions are logged, never propagated:
+        one connection's failure must not tear down the shared task group."""
+
+        async def guarded() -> None:
+            try:
+                await func()
+            except Exception:
+                logger.exception("Background task %s failed", name)
+
+        if self._task_group is not None:
+            self._task_group.start_soon(guarded, name=name)
+            return
+        library = sniffio.current_async_library()
+        if library == "asyncio":
+            task = asyncio.get_running_loop().create_task(guarded(), name=name)
+            # The loop keeps only weak references to tasks.
+            self._loose_tasks.add(task)
+            task.add_done_callback(self._loose_tasks.discard)
+        elif library == "trio":
+            import trio
+
+            trio.lowlevel.spawn_system_task(guarded, name=name)
+        else:  # pragma: no cover - anyio supports only these two
+            raise RuntimeError(f"Unsupported async library: {library}")

@@ -1,0 +1,33 @@
+"""Fixtures for the connection tests: one live server per server kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from signalr_server.app import SignalR
+from tests.servers import SERVERS, run_server
+
+from .apps import Probe, make_app
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    app: SignalR
+    probe: Probe
+    kind: str
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.base_url.removeprefix("http")
+
+
+@pytest.fixture(scope="module", params=SERVERS)
+def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    probe = Probe()
+    app = make_app(probe)
+    with run_server(app, server=request.param) as base_url:
+        yield LiveServer(base_url, app, probe, request.param)
