@@ -162,6 +162,15 @@ class BinaryMessageParser:
 
     def feed(self, data: bytes) -> list[bytes]:
         """Add a chunk; return the frame payloads it completed, prefixes stripped."""
+        try:
+            return self._feed(data)
+        except ProtocolError:
+            # The parser is dead after an error; drop what it held so a rejected
+            # oversize chunk does not stay alive with it.
+            self._buffer.clear()
+            raise
+
+    def _feed(self, data: bytes) -> list[bytes]:
         if self._buffer:
             self._buffer += data
             view: bytes | bytearray = self._buffer
