@@ -1,0 +1,79 @@
+"""A connection after a successful handshake, as the lifetime managers see it.
+
+It pairs the transport's ``ConnectionContext`` with the negotiated protocol,
+so a broadcast can ask each recipient for the bytes of *its* protocol from a
+shared ``SerializedMessage`` and encode once per protocol, not per recipient.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import anyio
+
+from ..connections.context import ConnectionContext
+from ..protocol.base import HubProtocol, SerializedMessage
+from ..protocol.messages import HubMessage
+
+__all__ = ["HubConnection"]
+
+logger = logging.getLogger("signalr_server.hubs.connection")
+
+
+class HubConnection:
+    """One hub connection: transport context, protocol and identity."""
+
+    __slots__ = ("_abort_callback", "context", "last_sent", "protocol", "user_identifier")
+
+    def __init__(
+        self,
+        context: ConnectionContext,
+        protocol: HubProtocol,
+        user_identifier: str | None = None,
+    ) -> None:
+        self.context = context
+        self.protocol = protocol
+        self.user_identifier = user_identifier
+        self.last_sent = anyio.current_time()
+        """Monotonic time of the last write; the keep-alive timer reads it."""
+        self._abort_callback: Callable[[], None] | None = None
+
+    @property
+    def connection_id(self) -> str:
+        return self.context.connection_id
+
+    async def write(self, message: HubMessage) -> None:
+        """Encode and send one message, waiting while this connection's buffer is full.
+
+        Raises ``ConnectionClosed`` if the transport is gone.
+        """
+        data = self.protocol.write(message)
+        await self.context.send(data)
+        self.last_sent = anyio.current_time()
+
+    def write_nowait(self, message: SerializedMessage) -> None:
+        """Queue a shared message without waiting; never raises.
+
+        Fan-out must not be held up or broken by one recipient, so a failure
+        here (typically a connection that just closed) is logged and dropped.
+        """
+        try:
+            self.context.send_nowait(message.get(self.protocol))
+        except Exception as exc:
+            logger.debug(
+                "Dropped a message for connection %s: %s", self.connection_id, type(exc).__name__
+            )
+            return
+        self.last_sent = anyio.current_time()
+
+    def set_abort_callback(self, callback: Callable[[], None] | None) -> None:
+        """Let the connection handler decide what aborting means (send Close, stop reading)."""
+        self._abort_callback = callback
+
+    def abort(self) -> None:
+        """End the connection from the server side with a plain Close (CLOSE-2)."""
+        if self._abort_callback is not None:
+            self._abort_callback()
+        else:
+            self.context.abort()

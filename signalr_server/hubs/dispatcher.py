@@ -1,0 +1,274 @@
+"""Running hub methods: activation, invocation, server streams, and their error texts.
+
+One ``HubDispatcher`` serves every connection of a hub endpoint; all
+per-connection state (the caller context, concurrency slots, active
+streams) lives in the connection handler's session and is passed in.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncGenerator, Sequence
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+
+from ..connections.context import ConnectionClosed
+from ..protocol.messages import CompletionMessage, StreamItemMessage
+from .clients import GroupManager, HubCallerClients
+from .connection import HubConnection
+from .context import HubCallerContext
+from .conversion import to_wire
+from .errors import BindingError, HubException, build_error_message
+from .hub import Hub
+from .lifetime import HubLifetimeManager
+from .methods import HubMethod, method_table
+from .options import HubOptions
+from .services import ServiceRegistry, ServiceScope
+
+__all__ = ["HubCaller", "HubDispatcher", "PreparedInvocation"]
+
+logger = logging.getLogger("signalr_server.hubs.dispatcher")
+
+
+class HubCaller:
+    """The per-connection objects every hub instance of that connection receives."""
+
+    __slots__ = ("clients", "connection", "context")
+
+    def __init__(self, connection: HubConnection, lifetime_manager: HubLifetimeManager) -> None:
+        self.connection = connection
+        self.context = HubCallerContext(connection)
+        self.clients = HubCallerClients(lifetime_manager, connection.connection_id)
+
+
+class PreparedInvocation:
+    """A method found and its arguments bound, ready to run."""
+
+    __slots__ = ("arguments", "invocation_id", "method", "target")
+
+    def __init__(
+        self, method: HubMethod, arguments: list[Any], target: str, invocation_id: str | None
+    ) -> None:
+        self.method = method
+        self.arguments = arguments
+        self.target = target
+        self.invocation_id = invocation_id
+
+
+class HubDispatcher:
+    """Finds, binds and runs hub methods for one hub class."""
+
+    def __init__(
+        self,
+        hub_type: type[Hub],
+        options: HubOptions,
+        lifetime_manager: HubLifetimeManager,
+        services: ServiceRegistry,
+    ) -> None:
+        self.hub_type = hub_type
+        self.methods = method_table(hub_type)
+        self.options = options
+        self.lifetime_manager = lifetime_manager
+        self.services = services
+        self.groups = GroupManager(lifetime_manager)
+        services.constructor_dependencies(hub_type)  # surface signature errors at start-up
+
+    # -- errors ----------------------------------------------------------------
+
+    def error_text(self, message: str, exc: BaseException | None) -> str:
+        return build_error_message(message, exc, self.options.enable_detailed_errors)
+
+    def prepare(
+        self,
+        target: str,
+        arguments: Sequence[Any],
+        stream_ids: Sequence[str] | None,
+        invocation_id: str | None,
+        *,
+        streaming: bool,
+        binary: bool,
+    ) -> PreparedInvocation | str:
+        """Look the method up and bind the arguments; a ``str`` result is the error text.
+
+        Checks run in the reference's order: unknown method and binding
+        failures (INV-4, INV-5), then call kind (INV-9), then upload stream
+        count (INV-10).
+        """
+        method = self.methods.lookup(target)
+        if method is None:
+            logger.warning("Unknown hub method '%s'", target)
+            return self.error_text(
+                f"Failed to invoke '{target}' due to an error on the server.",
+                HubException("Method does not exist."),
+            )
+        try:
+            bound = method.bind(arguments, per_argument_errors=binary)
+        except BindingError as exc:
+            logger.warning("Invalid arguments for hub method '%s': %s", target, exc)
+            return self.error_text(
+                f"Failed to invoke '{target}' due to an error on the server.", exc
+            )
+        if method.is_streaming and not streaming:
+            return (
+                f"The client attempted to invoke the streaming '{target}' method with a "
+                "non-streaming invocation."
+            )
+        if streaming and not method.is_streaming:
+            return (
+                f"The client attempted to invoke the non-streaming '{target}' method with a "
+                "streaming invocation."
+            )
+        if stream_ids:
+            return self.error_text(
+                f"An unexpected error occurred invoking '{target}' on the server.",
+                HubException(f"Client sent {len(stream_ids)} stream(s), Hub method expects 0."),
+            )
+        return PreparedInvocation(method, bound, target, invocation_id)
+
+    # -- activation ------------------------------------------------------------
+
+    async def _activate(self, scope: ServiceScope, caller: HubCaller) -> Hub:
+        hub = await scope.create(self.hub_type)
+        hub.context = caller.context
+        hub.clients = caller.clients
+        hub.groups = self.groups
+        return hub
+
+    async def _close_scope(self, scope: ServiceScope) -> None:
+        # Cleanup code of generator services must run even when the
+        # invocation was cancelled because the connection went away.
+        with anyio.CancelScope(shield=True):
+            await scope.aclose()
+
+    async def on_connected(self, caller: HubCaller) -> None:
+        """Run ``Hub.on_connected``; exceptions propagate to the handler (INV-15)."""
+        scope = self.services.scope(caller.context)
+        try:
+            hub = await self._activate(scope, caller)
+            await hub.on_connected()
+        finally:
+            await self._close_scope(scope)
+
+    async def on_disconnected(self, caller: HubCaller, error: Exception | None) -> None:
+        """Run ``Hub.on_disconnected``; exceptions are logged, never raised."""
+        scope = self.services.scope(caller.context)
+        try:
+            hub = await self._activate(scope, caller)
+            await hub.on_disconnected(error)
+        except Exception:
+            logger.warning(
+                "on_disconnected failed for connection %s",
+                caller.connection.connection_id,
+                exc_info=True,
+            )
+        finally:
+            await self._close_scope(scope)
+
+    # -- invocation ------------------------------------------------------------
+
+    async def invoke(self, caller: HubCaller, call: PreparedInvocation) -> None:
+        """Run a non-streaming method and send its Completion if the call was blocking."""
+        scope = self.services.scope(caller.context)
+        completion: CompletionMessage | None
+        try:
+            try:
+                hub = await self._activate(scope, caller)
+                result = getattr(hub, call.method.attribute)(*call.arguments)
+                if inspect.isawaitable(result):
+                    result = await result
+                wire_result = to_wire(result)
+            finally:
+                await self._close_scope(scope)
+        except Exception as exc:
+            logger.warning(
+                "Hub method '%s' failed on connection %s: %s: %s",
+                call.target,
+                caller.connection.connection_id,
+                type(exc).__name__,
+                exc,
+                exc_info=not isinstance(exc, HubException),
+            )
+            if not call.invocation_id:
+                return
+            completion = CompletionMessage.with_error(
+                call.invocation_id,
+                self.error_text(
+                    f"An unexpected error occurred invoking '{call.target}' on the server.", exc
+                ),
+            )
+        else:
+            if not call.invocation_id:
+                return
+            completion = CompletionMessage.with_result(call.invocation_id, wire_result)
+        await self._write(caller.connection, completion)
+
+    async def stream(
+        self, caller: HubCaller, call: PreparedInvocation, cancel_scope: anyio.CancelScope
+    ) -> None:
+        """Run a streaming method: StreamItems, then one Completion (STR-1, STR-2, STR-4).
+
+        ``cancel_scope`` is cancelled by a CancelInvocation; the stream then
+        ends with a Completion without error, as the reference does.
+        """
+        assert call.invocation_id is not None
+        invocation_id = call.invocation_id
+        connection = caller.connection
+        error: str | None = None
+        scope = self.services.scope(caller.context)
+        with cancel_scope:
+            try:
+                try:
+                    hub = await self._activate(scope, caller)
+                    generator: AsyncGenerator[Any, None] = getattr(hub, call.method.attribute)(
+                        *call.arguments
+                    )
+                except Exception as exc:
+                    error = self.error_text(
+                        f"An unexpected error occurred invoking '{call.target}' on the server.",
+                        exc,
+                    )
+                else:
+                    try:
+                        async for item in generator:
+                            await connection.write(StreamItemMessage(invocation_id, to_wire(item)))
+                            # A generator that never awaits must not starve the read
+                            # loop, or a CancelInvocation could never be seen.
+                            await anyio.lowlevel.checkpoint()
+                    except ConnectionClosed:
+                        return
+                    except Exception as exc:
+                        logger.warning(
+                            "Streaming hub method '%s' failed on connection %s: %s",
+                            call.target,
+                            connection.connection_id,
+                            type(exc).__name__,
+                        )
+                        error = self.error_text(
+                            "An error occurred on the server while streaming results.", exc
+                        )
+                    finally:
+                        with anyio.CancelScope(shield=True):
+                            await generator.aclose()
+            finally:
+                await self._close_scope(scope)
+        if error is None:
+            await self._write(connection, CompletionMessage.empty(invocation_id))
+        else:
+            await self._write(connection, CompletionMessage.with_error(invocation_id, error))
+
+    async def send_error(
+        self, connection: HubConnection, invocation_id: str | None, text: str
+    ) -> None:
+        """Send an error Completion, or nothing for a non-blocking call (INV-2)."""
+        if invocation_id:
+            await self._write(connection, CompletionMessage.with_error(invocation_id, text))
+
+    @staticmethod
+    async def _write(connection: HubConnection, message: CompletionMessage) -> None:
+        try:
+            await connection.write(message)
+        except ConnectionClosed:
+            logger.debug("Connection %s closed before a Completion", connection.connection_id)

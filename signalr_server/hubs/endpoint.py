@@ -1,0 +1,44 @@
+"""``HubEndpoint``: one hub class with its options, lifetime manager and services.
+
+This is what the app layer mounts: ``.handler`` runs on each connection the
+transports start, ``.context`` lets the rest of the application push to the
+same clients. Both share one lifetime manager, so they see the same
+connections and groups.
+"""
+
+from __future__ import annotations
+
+from .handler import HubConnectionHandler, UserIdProvider, default_user_identifier
+from .hub import Hub
+from .hub_context import HubContext
+from .lifetime import HubLifetimeManager, InMemoryHubLifetimeManager
+from .options import HubOptions
+from .services import ServiceRegistry
+
+__all__ = ["HubEndpoint"]
+
+
+class HubEndpoint:
+    """Everything needed to serve ``hub_type``; method-table errors surface here, at start-up."""
+
+    def __init__(
+        self,
+        hub_type: type[Hub],
+        *,
+        options: HubOptions | None = None,
+        lifetime_manager: HubLifetimeManager | None = None,
+        services: ServiceRegistry | None = None,
+        user_id_provider: UserIdProvider = default_user_identifier,
+    ) -> None:
+        self.hub_type = hub_type
+        self.options = options or HubOptions()
+        self.lifetime_manager = lifetime_manager or InMemoryHubLifetimeManager()
+        self.services = services or ServiceRegistry()
+        self.handler = HubConnectionHandler(
+            hub_type,
+            self.options,
+            self.lifetime_manager,
+            self.services,
+            user_id_provider=user_id_provider,
+        )
+        self.context = HubContext(self.lifetime_manager)
