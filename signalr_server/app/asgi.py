@@ -21,6 +21,13 @@ from ..connections.dispatcher import HttpConnectionDispatcher, relative_path
 from ..connections.options import HttpConnectionOptions
 from ..connections.responses import reject_websocket, send_response
 from ..connections.tasks import TaskRunner
+from ..hubs.endpoint import HubEndpoint
+from ..hubs.handler import UserIdProvider, default_user_identifier
+from ..hubs.hub import Hub
+from ..hubs.hub_context import HubContext
+from ..hubs.lifetime import HubLifetimeManager
+from ..hubs.options import HubOptions
+from ..hubs.services import ServiceRegistry
 
 __all__ = ["SignalR"]
 
@@ -48,6 +55,7 @@ class SignalR:
         self.fallback = fallback
         self._runner = TaskRunner()
         self._endpoints: list[tuple[str, HttpConnectionDispatcher]] = []
+        self._hubs: dict[type[Hub], HubEndpoint] = {}
         self._lifespan_active = False
 
     # -- mapping ---------------------------------------------------------------
@@ -61,6 +69,44 @@ class SignalR:
     ) -> None:
         """Serve a raw bytes handler at ``path`` (like MapConnectionHandler)."""
         self._map_endpoint(path, handler, options)
+
+    def map_hub(
+        self,
+        path: str,
+        hub_type: type[Hub],
+        *,
+        options: HubOptions | None = None,
+        connection_options: HttpConnectionOptions | None = None,
+        services: ServiceRegistry | None = None,
+        lifetime_manager: HubLifetimeManager | None = None,
+        user_id_provider: UserIdProvider = default_user_identifier,
+    ) -> HubEndpoint:
+        """Serve ``hub_type`` at ``path`` (like ``app.MapHub<THub>(path)``).
+
+        ``options`` are the hub's (timeouts, limits, protocols, detailed errors);
+        ``connection_options`` the transport's (which transports, buffers,
+        disconnect timeout). A hub class may be mapped once; its ``HubContext``
+        is then available from :meth:`hub_context`.
+        """
+        if hub_type in self._hubs:
+            raise ValueError(f"{hub_type.__name__} is already mapped")
+        endpoint = HubEndpoint(
+            hub_type,
+            options=options,
+            lifetime_manager=lifetime_manager,
+            services=services,
+            user_id_provider=user_id_provider,
+        )
+        self._map_endpoint(path, endpoint.handler, connection_options)
+        self._hubs[hub_type] = endpoint
+        return endpoint
+
+    def hub_context(self, hub_type: type[Hub]) -> HubContext:
+        """Send to a hub's clients from outside the hub (routes, background tasks)."""
+        try:
+            return self._hubs[hub_type].context
+        except KeyError:
+            raise LookupError(f"{hub_type.__name__} is not mapped on this app") from None
 
     def _map_endpoint(
         self,

@@ -1,0 +1,1 @@
+"""Python apps the Node interop suite (``interop/tests``) runs against."""
