@@ -5,6 +5,7 @@ This layer moves bytes; it knows nothing about hubs.
 
 from .connection import ConnectionStatus, HttpConnection
 from .context import ConnectionClosed, ConnectionContext, ConnectionHandler, RequestInfo
+from .cors import CorsOptions
 from .dispatcher import HttpConnectionDispatcher
 from .manager import ConnectionManager
 from .options import HttpConnectionOptions, HttpTransportType
@@ -16,6 +17,7 @@ __all__ = [
     "ConnectionHandler",
     "ConnectionManager",
     "ConnectionStatus",
+    "CorsOptions",
     "HttpConnection",
     "HttpConnectionDispatcher",
     "HttpConnectionOptions",

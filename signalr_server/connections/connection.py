@@ -11,7 +11,7 @@ import enum
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import sniffio
@@ -21,6 +21,9 @@ from .channels import ByteChannel
 from .context import ConnectionClosed, ConnectionHandler, RequestInfo
 from .options import HttpConnectionOptions, HttpTransportType
 from .tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from .long_polling import PollSlot
 
 __all__ = [
     "HARD_CAP_FACTOR",
@@ -90,6 +93,8 @@ class HttpConnection:
         self.handler_finished = False
         self.post_lock: anyio.Lock | None = None
         """Serializes POST bodies (created lazily inside the event loop)."""
+        self.current_poll: PollSlot | None = None
+        """The Long Polling request that owns the outbound side, if any."""
 
         self._on_dispose = on_dispose
         self._over_limit_since: float | None = None

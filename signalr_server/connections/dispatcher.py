@@ -5,6 +5,9 @@ ASGI app on its own, it takes ``{base}`` to be wherever it is mounted, i.e.
 ``scope["path"]`` minus ``scope["root_path"]`` must be ``""``, ``"/"`` or
 ``"/negotiate"``. A router that has already matched the base calls
 ``dispatch(scope, receive, send, rest)`` with the remainder instead.
+
+CORS lives here rather than in a wrapping middleware because it is a
+per-endpoint option (``HttpConnectionOptions.cors``) like the transports.
 """
 
 from __future__ import annotations
@@ -14,24 +17,21 @@ import logging
 from .asgi_types import Message, Receive, Scope, Send
 from .connection import HttpConnection, SetTransportResult
 from .context import ConnectionHandler, RequestInfo
+from .cors import is_preflight, preflight_headers, response_headers, with_headers
 from .ids import new_id_and_token
+from .long_polling import NO_CACHE_HEADERS, LongPollingTransport
 from .manager import ConnectionManager
 from .negotiate import negotiate
 from .options import HttpConnectionOptions, HttpTransportType
 from .responses import reject_websocket, send_response
 from .send_endpoint import handle_send
+from .server_sent_events import ServerSentEventsTransport
 from .tasks import TaskRunner
 from .websockets import WebSocketTransport
 
 __all__ = ["HttpConnectionDispatcher", "relative_path"]
 
 logger = logging.getLogger("signalr_server.connections")
-
-_NO_CACHE_HEADERS = (
-    (b"cache-control", b"no-cache, no-store"),
-    (b"pragma", b"no-cache"),
-    (b"expires", b"Thu, 01 Jan 1970 00:00:00 GMT"),
-)
 
 
 def relative_path(scope: Scope) -> str:
@@ -111,6 +111,15 @@ class HttpConnectionDispatcher:
             return
 
         method = scope.get("method", "GET").upper()
+        cors = self.options.cors
+        if cors is not None:
+            origin = request.headers.get("origin")
+            if is_preflight(method, request.headers) and rest in ("", "/negotiate"):
+                await send_response(
+                    send, 204, content_type=None, headers=preflight_headers(cors, origin)
+                )
+                return
+            send = with_headers(send, response_headers(cors, origin))
         if rest == "/negotiate":
             if method == "POST":
                 await self._negotiate(send, request)
@@ -120,7 +129,7 @@ class HttpConnectionDispatcher:
             if method == "POST":
                 await self._post(receive, send, request)
             elif method == "GET":
-                await self._http_get(send, request)
+                await self._http_get(receive, send, request)
             elif method == "DELETE":
                 await self._delete(send, request)
             else:
@@ -196,21 +205,55 @@ class HttpConnectionDispatcher:
         finally:
             self.manager.dispose(connection)
 
-    async def _http_get(self, send: Send, request: RequestInfo) -> None:
+    async def _http_get(self, receive: Receive, send: Send, request: RequestInfo) -> None:
         """SSE when the client accepts an event stream (checked first, SSE-1),
-        else Long Polling. Neither is implemented yet, so after the connection
-        checks both end in ID-5; their modules plug in here."""
+        else a long poll (LP-1)."""
         if "text/event-stream" in request.headers.get("accept", "").lower():
-            transport = HttpTransportType.ServerSentEvents
-            headers: tuple[tuple[bytes, bytes], ...] = ()
+            await self._server_sent_events(receive, send, request)
         else:
-            transport = HttpTransportType.LongPolling
-            headers = _NO_CACHE_HEADERS
-        connection = await self._existing_connection(send, request, headers)
+            await self._long_poll(receive, send, request)
+
+    async def _server_sent_events(self, receive: Receive, send: Send, request: RequestInfo) -> None:
+        transport = HttpTransportType.ServerSentEvents
+        connection = await self._existing_connection(send, request)
         if connection is None:
             return
-        # ``IMPLEMENTED_TRANSPORTS`` offers neither yet, so both answer ID-5.
-        await send_response(send, 404, _not_supported(transport), headers=headers)
+        if transport not in self.options.offered_transports:
+            await send_response(send, 404, _not_supported(transport))
+            return
+        result = connection.try_set_transport(transport)
+        if result is SetTransportResult.CANNOT_CHANGE:
+            await send_response(send, 400, b"Cannot change transports mid-connection")
+            return
+        if result is SetTransportResult.ALREADY_ACTIVE:
+            await send_response(send, 409)  # ID-7, SSE-9
+            return
+        connection.request = request
+        ServerSentEventsTransport.prepare(connection)
+        try:
+            await ServerSentEventsTransport(connection, self.options).run(
+                receive, send, lambda: connection.start_handler(self.handler, self.runner)
+            )
+        finally:
+            # The stream ending, for whatever reason, ends the connection (SSE-8).
+            self.manager.dispose(connection)
+
+    async def _long_poll(self, receive: Receive, send: Send, request: RequestInfo) -> None:
+        transport = HttpTransportType.LongPolling
+        connection = await self._existing_connection(send, request, NO_CACHE_HEADERS)
+        if connection is None:
+            return
+        if transport not in self.options.offered_transports:
+            await send_response(send, 404, _not_supported(transport), headers=NO_CACHE_HEADERS)
+            return
+        if connection.transport_type not in (HttpTransportType.NONE, transport):
+            await send_response(
+                send, 400, b"Cannot change transports mid-connection", headers=NO_CACHE_HEADERS
+            )
+            return
+        await LongPollingTransport(connection, self.options, self.manager.dispose).run(
+            request, receive, send, lambda: connection.start_handler(self.handler, self.runner)
+        )
 
     async def _post(self, receive: Receive, send: Send, request: RequestInfo) -> None:
         connection = await self._existing_connection(send, request)

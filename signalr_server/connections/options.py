@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .cors import CorsOptions
+
 __all__ = [
     "IMPLEMENTED_TRANSPORTS",
     "TRANSPORT_ORDER",
@@ -48,10 +50,9 @@ TRANSPORT_ORDER: tuple[HttpTransportType, ...] = (
 )
 """Reference order of ``availableTransports``; clients try entries in this order."""
 
-IMPLEMENTED_TRANSPORTS = HttpTransportType.WebSockets
-"""Transports this package can serve today. Negotiate offers only transports that
-are both implemented and enabled, so a client never picks one that would 404.
-Add ``ServerSentEvents`` / ``LongPolling`` here when their modules land."""
+IMPLEMENTED_TRANSPORTS = ALL_TRANSPORTS
+"""Transports this package can serve. Negotiate offers only transports that are
+both implemented and enabled, so a client never picks one that would 404."""
 
 
 @dataclass(kw_only=True, slots=True)
@@ -74,8 +75,13 @@ class HttpConnectionOptions:
     application_max_buffer_size: int = 65536
     """Outbound bound: ``send()`` waits while this much is waiting for the transport."""
     long_polling_poll_timeout: float = 90.0
+    """How long a poll waits for data before an empty 200 (LP-4); must stay under
+    the clients' HTTP timeouts (JS 100 s, .NET 120 s)."""
     allow_stateful_reconnects: bool = False
     minimum_protocol_version: int = 0
+    cors: CorsOptions | None = None
+    """Browser cross-origin access (CORS-1). ``None`` denies every other origin:
+    no CORS headers are sent and preflights get 405 like any other OPTIONS."""
 
     @property
     def offered_transports(self) -> HttpTransportType:

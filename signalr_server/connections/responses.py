@@ -16,6 +16,9 @@ __all__ = ["TEXT_PLAIN", "reject_websocket", "send_response"]
 
 TEXT_PLAIN = b"text/plain"
 
+_NO_BODY_STATUSES = frozenset({204, 304})
+"""Statuses that must not carry a body nor a Content-Length (RFC 9110)."""
+
 
 async def send_response(
     send: Send,
@@ -28,7 +31,8 @@ async def send_response(
     raw_headers = list(headers)
     if content_type is not None:
         raw_headers.append((b"content-type", content_type))
-    raw_headers.append((b"content-length", str(len(body)).encode("ascii")))
+    if status not in _NO_BODY_STATUSES:
+        raw_headers.append((b"content-length", str(len(body)).encode("ascii")))
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -25,7 +25,9 @@ async def handle_send(connection: HttpConnection, receive: Receive, send: Send) 
     if connection.post_lock is None:
         connection.post_lock = anyio.Lock()
     async with connection.post_lock:
-        if connection.status is ConnectionStatus.DISPOSED:
+        if connection.status is ConnectionStatus.DISPOSED or connection.inbound.closed:
+            # Disposed, or closing: the handler has ended or the client's
+            # stream dropped, so nothing would ever read these bytes.
             await send_response(send, 404)
             return
         while True:

@@ -7,12 +7,34 @@ through ``queue.Queue`` objects, which are thread-safe.
 from __future__ import annotations
 
 import queue
+import time
+from collections.abc import Callable
 
 from signalr_server.app import SignalR
-from signalr_server.connections import ConnectionClosed, ConnectionContext, HttpConnectionOptions
+from signalr_server.connections import (
+    ConnectionClosed,
+    ConnectionContext,
+    CorsOptions,
+    HttpConnectionOptions,
+    HttpTransportType,
+)
 from signalr_server.protocol.messages import TransferFormat
 
 SMALL_BUFFER = 1024
+SHORT_POLL = 0.3
+"""Poll timeout of ``/short-poll``: long enough for a POST to land, short enough
+to keep the poll-timeout test quick."""
+ALLOWED_ORIGIN = "https://allowed.example"
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Wait for a condition set by the server thread (not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
 
 
 class Probe:
@@ -81,5 +103,30 @@ def make_app(probe: Probe, **options: object) -> SignalR:
         "/expiring",
         make_echo_handler(probe),
         options=HttpConnectionOptions(disconnect_timeout=0.2),
+    )
+    app.map_connection(
+        "/short-poll",
+        make_echo_handler(probe),
+        options=HttpConnectionOptions(long_polling_poll_timeout=SHORT_POLL),
+    )
+    app.map_connection(
+        "/ws-only",
+        make_echo_handler(probe),
+        options=HttpConnectionOptions(transports=HttpTransportType.WebSockets),
+    )
+    app.map_connection(
+        "/sse-only",
+        make_echo_handler(probe),
+        options=HttpConnectionOptions(transports=HttpTransportType.ServerSentEvents),
+    )
+    app.map_connection(
+        "/cors",
+        make_echo_handler(probe),
+        options=HttpConnectionOptions(cors=CorsOptions(allowed_origins=[ALLOWED_ORIGIN])),
+    )
+    app.map_connection(
+        "/cors-any",
+        make_echo_handler(probe),
+        options=HttpConnectionOptions(cors=CorsOptions(allowed_origins=["*"])),
     )
     return app

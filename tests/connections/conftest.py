@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from signalr_server.app import SignalR
+from signalr_server.connections import ConnectionManager, HttpConnection
 from tests.servers import SERVERS, run_server
 
 from .apps import Probe, make_app
@@ -23,6 +25,19 @@ class LiveServer:
     @property
     def ws_url(self) -> str:
         return "ws" + self.base_url.removeprefix("http")
+
+    def manager(self, base: str) -> ConnectionManager:
+        return dict(self.app._endpoints)[base].manager
+
+    def negotiate_token(self, base: str = "/echo") -> str:
+        response = httpx.post(f"{self.base_url}{base}/negotiate?negotiateVersion=1")
+        assert response.status_code == 200
+        return str(response.json()["connectionToken"])
+
+    def connection(self, base: str, token: str) -> HttpConnection:
+        found = self.manager(base).get(token)
+        assert found is not None
+        return found
 
 
 @pytest.fixture(scope="module", params=SERVERS)

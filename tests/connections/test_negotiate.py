@@ -16,7 +16,11 @@ from signalr_server.connections.options import (
     HttpTransportType,
 )
 
-WS_ONLY = '[{"transport":"WebSockets","transferFormats":["Text","Binary"]}]'
+ALL_LISTED = (
+    '[{"transport":"WebSockets","transferFormats":["Text","Binary"]},'
+    '{"transport":"ServerSentEvents","transferFormats":["Text"]},'
+    '{"transport":"LongPolling","transferFormats":["Text","Binary"]}]'
+)
 
 
 def request(query: str) -> RequestInfo:
@@ -33,13 +37,13 @@ def body_for(query: str, options: HttpConnectionOptions | None = None) -> bytes:
 def test_version_1_carries_token_and_version() -> None:
     expected = (
         '{"negotiateVersion":1,"connectionId":"ID","connectionToken":"TOKEN",'
-        f'"availableTransports":{WS_ONLY}}}'
+        f'"availableTransports":{ALL_LISTED}}}'
     )
     assert body_for("negotiateVersion=1") == expected.encode()
 
 
 def test_version_0_omits_the_token() -> None:
-    expected = f'{{"negotiateVersion":0,"connectionId":"ID","availableTransports":{WS_ONLY}}}'
+    expected = f'{{"negotiateVersion":0,"connectionId":"ID","availableTransports":{ALL_LISTED}}}'
     assert body_for("") == expected.encode()
     assert body_for("negotiateVersion=0") == expected.encode()
 
@@ -102,6 +106,10 @@ def test_never_redirects_nor_claims_legacy_protocol() -> None:
 
 def test_disabled_transports_are_left_out() -> None:
     options = HttpConnectionOptions(transports=HttpTransportType.LongPolling)
+    assert json.loads(body_for("negotiateVersion=1", options))["availableTransports"] == [
+        {"transport": "LongPolling", "transferFormats": ["Text", "Binary"]}
+    ]
+    options = HttpConnectionOptions(transports=HttpTransportType.NONE)
     assert json.loads(body_for("negotiateVersion=1", options))["availableTransports"] == []
 
 
