@@ -6,11 +6,12 @@ state (partially received frames) lives in the ``MessageReader`` it creates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, Protocol, runtime_checkable
 
 from .messages import HubMessage, TransferFormat
 
-__all__ = ["HubProtocol", "MessageReader", "SerializedMessage"]
+__all__ = ["FramedMessageReader", "HubProtocol", "MessageReader", "SerializedMessage"]
 
 
 class MessageReader(Protocol):
@@ -24,6 +25,32 @@ class MessageReader(Protocol):
         input; after that the reader must not be used again.
         """
         ...
+
+
+class _Framer(Protocol):
+    def feed(self, data: bytes) -> list[bytes]: ...
+
+
+class FramedMessageReader:
+    """A ``MessageReader`` made of a frame parser and a one-payload parser.
+
+    Both hub protocols read the same way: cut frames, parse each, skip the
+    ``None`` an unknown message type yields.
+    """
+
+    __slots__ = ("_framer", "_parse")
+
+    def __init__(self, framer: _Framer, parse: Callable[[bytes], HubMessage | None]) -> None:
+        self._framer = framer
+        self._parse = parse
+
+    def feed(self, data: bytes) -> list[HubMessage]:
+        messages: list[HubMessage] = []
+        for payload in self._framer.feed(data):
+            message = self._parse(payload)
+            if message is not None:
+                messages.append(message)
+        return messages
 
 
 @runtime_checkable

@@ -38,7 +38,7 @@ from decimal import Decimal
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any, ClassVar
 
-from .base import MessageReader
+from .base import FramedMessageReader, MessageReader
 from .errors import ProtocolError
 from .framing import RECORD_SEPARATOR, TextMessageParser
 from .messages import (
@@ -56,7 +56,7 @@ from .messages import (
     TransferFormat,
 )
 
-__all__ = ["JsonHubProtocol", "JsonMessageReader", "json_token_name", "load_json_object"]
+__all__ = ["JsonHubProtocol", "json_token_name", "load_json_object"]
 
 MAX_DEPTH = 64
 ERROR_READING_JSON = "Error reading JSON."
@@ -632,24 +632,6 @@ def _writer_for(message: HubMessage) -> Callable[[Any, _Dumps, Callable[[str], s
 # --------------------------------------------------------------------------
 
 
-class JsonMessageReader:
-    """Per-connection incremental reader: 0x1E framing, then JSON parsing."""
-
-    __slots__ = ("_framer", "_parse")
-
-    def __init__(self, protocol: JsonHubProtocol, max_message_size: int | None) -> None:
-        self._framer = TextMessageParser(max_message_size)
-        self._parse = protocol.parse_payload
-
-    def feed(self, data: bytes) -> list[HubMessage]:
-        messages: list[HubMessage] = []
-        for payload in self._framer.feed(data):
-            message = self._parse(payload)
-            if message is not None:
-                messages.append(message)
-        return messages
-
-
 class JsonHubProtocol:
     """SignalR's ``json`` protocol, version 2, Text transfer format."""
 
@@ -658,7 +640,7 @@ class JsonHubProtocol:
     transfer_format: ClassVar[TransferFormat] = TransferFormat.TEXT
 
     def reader(self, max_message_size: int | None = 32768) -> MessageReader:
-        return JsonMessageReader(self, max_message_size)
+        return FramedMessageReader(TextMessageParser(max_message_size), self.parse_payload)
 
     def parse_payload(self, payload: bytes) -> HubMessage | None:
         """Parse one unframed message; ``None`` for a type this server does not know."""

@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 import msgpack
 
-from .base import MessageReader
+from .base import FramedMessageReader, MessageReader
 from .errors import ProtocolError
 from .framing import BinaryMessageParser, read_varint, write_varint
 from .messages import (
@@ -53,7 +53,7 @@ from .messages import (
     TransferFormat,
 )
 
-__all__ = ["MessagePackHubProtocol", "MessagePackMessageReader"]
+__all__ = ["MessagePackHubProtocol"]
 
 _ERROR_RESULT = 1
 _VOID_RESULT = 2
@@ -469,24 +469,6 @@ def _slow_parse(payload: bytes) -> HubMessage | None:
 # --------------------------------------------------------------------------
 
 
-class MessagePackMessageReader:
-    """Per-connection incremental reader: VarInt framing, then msgpack parsing."""
-
-    __slots__ = ("_framer", "_parse")
-
-    def __init__(self, protocol: MessagePackHubProtocol, max_message_size: int | None) -> None:
-        self._framer = BinaryMessageParser(max_message_size)
-        self._parse = protocol.parse_payload
-
-    def feed(self, data: bytes) -> list[HubMessage]:
-        messages: list[HubMessage] = []
-        for payload in self._framer.feed(data):
-            message = self._parse(payload)
-            if message is not None:
-                messages.append(message)
-        return messages
-
-
 class MessagePackHubProtocol:
     """SignalR's ``messagepack`` protocol, version 2, Binary transfer format."""
 
@@ -495,7 +477,7 @@ class MessagePackHubProtocol:
     transfer_format: ClassVar[TransferFormat] = TransferFormat.BINARY
 
     def reader(self, max_message_size: int | None = 32768) -> MessageReader:
-        return MessagePackMessageReader(self, max_message_size)
+        return FramedMessageReader(BinaryMessageParser(max_message_size), self.parse_payload)
 
     def parse_payload(self, payload: bytes) -> HubMessage | None:
         """Parse one unframed message; ``None`` for a type this server does not know."""
