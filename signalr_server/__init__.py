@@ -29,9 +29,15 @@ _EXPORTS: dict[str, str] = {
     "HttpConnectionOptions": "signalr_server.connections.options",
     "HttpTransportType": "signalr_server.connections.options",
     "ConnectionContext": "signalr_server.connections.context",
+    "authorize": "signalr_server.hubs.authorization",
+    "AuthorizationContext": "signalr_server.hubs.authorization",
+    "User": "signalr_server.auth",
+    "JwtBearerAuthenticator": "signalr_server.auth",
+    "JwtBearerOptions": "signalr_server.auth",
 }
 
 __all__ = [
+    "AuthorizationContext",
     "ConnectionContext",
     "HttpConnectionOptions",
     "HttpTransportType",
@@ -42,14 +48,19 @@ __all__ = [
     "HubLifetimeManager",
     "HubOptions",
     "InMemoryHubLifetimeManager",
+    "JwtBearerAuthenticator",
+    "JwtBearerOptions",
     "ServiceRegistry",
     "SignalR",
+    "User",
     "__version__",
+    "authorize",
     "hub_method",
 ]
 
 if TYPE_CHECKING:
     from .app.asgi import SignalR
+    from .auth import JwtBearerAuthenticator, JwtBearerOptions, User
     from .connections.context import ConnectionContext
     from .connections.options import HttpConnectionOptions, HttpTransportType
     from .hubs import (
@@ -63,6 +74,7 @@ if TYPE_CHECKING:
         ServiceRegistry,
         hub_method,
     )
+    from .hubs.authorization import AuthorizationContext, authorize
 
 
 def __getattr__(name: str) -> Any:

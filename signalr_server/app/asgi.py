@@ -8,6 +8,7 @@ runs our lifespan, they fall back to the running loop.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -15,10 +16,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
+from ..auth.authenticator import Authenticator
+from ..auth.user import User
 from ..connections.asgi_types import ASGIApp, Message, Receive, Scope, Send
-from ..connections.context import ConnectionHandler
+from ..connections.authentication import EndpointAuth
+from ..connections.context import ConnectionHandler, RequestInfo
 from ..connections.dispatcher import HttpConnectionDispatcher, relative_path
-from ..connections.options import HttpConnectionOptions
+from ..connections.options import HttpConnectionOptions, HttpTransportType
 from ..connections.responses import reject_websocket, send_response
 from ..connections.tasks import TaskRunner
 from ..hubs.endpoint import HubEndpoint
@@ -36,6 +40,26 @@ logger = logging.getLogger("signalr_server.app")
 _FALLBACK_SHUTDOWN_TIMEOUT = 10.0
 
 
+def _with_transports(
+    options: HttpConnectionOptions | None, transports: HttpTransportType | None
+) -> HttpConnectionOptions | None:
+    """``options`` with ``transports`` applied (the shorthand wins over the
+    options' own flags, since it is the more specific of the two)."""
+    if transports is None:
+        return options
+    if not isinstance(transports, HttpTransportType):
+        raise TypeError(
+            "transports must be HttpTransportType flags, "
+            "e.g. HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling"
+        )
+    return dataclasses.replace(options or HttpConnectionOptions(), transports=transports)
+
+
+async def _nobody(request: RequestInfo) -> User | None:
+    """The authenticator of a protected hub nobody configured one for."""
+    return None
+
+
 def _normalize_base(path: str) -> str:
     """``/Chat/`` → ``/chat``; matching is case-insensitive like ASP.NET routing."""
     stripped = path.strip("/")
@@ -49,10 +73,19 @@ class SignalR:
     Starlette/FastAPI with ``lifespan=signalr.lifespan``. Paths that match no
     endpoint go to ``fallback`` (default: 404 ``Not Found``), which also
     receives the ASGI lifespan events when it handles them.
+
+    ``authenticator`` (e.g. ``JwtBearerAuthenticator``) identifies the user on
+    negotiate and every transport request of every endpoint; ``map_hub`` and
+    ``map_connection`` can give an endpoint its own. Hubs marked
+    ``@authorize`` then refuse anonymous callers with 401 and callers their
+    rule rejects with 403. See ``docs/authentication.md``.
     """
 
-    def __init__(self, *, fallback: ASGIApp | None = None) -> None:
+    def __init__(
+        self, *, fallback: ASGIApp | None = None, authenticator: Authenticator | None = None
+    ) -> None:
         self.fallback = fallback
+        self.authenticator = authenticator
         self._runner = TaskRunner()
         self._endpoints: list[tuple[str, HttpConnectionDispatcher]] = []
         self._hubs: dict[type[Hub], HubEndpoint] = {}
@@ -66,9 +99,18 @@ class SignalR:
         handler: ConnectionHandler,
         *,
         options: HttpConnectionOptions | None = None,
+        transports: HttpTransportType | None = None,
+        authenticator: Authenticator | None = None,
     ) -> None:
-        """Serve a raw bytes handler at ``path`` (like MapConnectionHandler)."""
-        self._map_endpoint(path, handler, options)
+        """Serve a raw bytes handler at ``path`` (like MapConnectionHandler).
+
+        ``transports`` is a shorthand for ``options.transports``. With an
+        authenticator (this one or the app's), ``connection.user`` is the
+        authenticated user or ``None``; nobody is refused.
+        """
+        chosen = authenticator or self.authenticator
+        auth = None if chosen is None else EndpointAuth(chosen)
+        self._map_endpoint(path, handler, _with_transports(options, transports), auth)
 
     def map_hub(
         self,
@@ -77,16 +119,26 @@ class SignalR:
         *,
         options: HubOptions | None = None,
         connection_options: HttpConnectionOptions | None = None,
+        transports: HttpTransportType | None = None,
         services: ServiceRegistry | None = None,
         lifetime_manager: HubLifetimeManager | None = None,
         user_id_provider: UserIdProvider = default_user_identifier,
+        authenticator: Authenticator | None = None,
     ) -> HubEndpoint:
         """Serve ``hub_type`` at ``path`` (like ``app.MapHub<THub>(path)``).
 
         ``options`` are the hub's (timeouts, limits, protocols, detailed errors);
         ``connection_options`` the transport's (which transports, buffers,
-        disconnect timeout). A hub class may be mapped once; its ``HubContext``
-        is then available from :meth:`hub_context`.
+        disconnect timeout). ``transports`` is a shorthand for
+        ``connection_options.transports``: negotiate then lists only those, and
+        requests for the others get 404, e.g.
+        ``transports=HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling``.
+        A hub class may be mapped once; its ``HubContext`` is then available
+        from :meth:`hub_context`.
+
+        ``authenticator`` overrides the app's for this hub. A hub marked
+        ``@authorize`` with no authenticator at all refuses everyone (401):
+        failing closed beats serving a protected hub anonymously.
         """
         if hub_type in self._hubs:
             raise ValueError(f"{hub_type.__name__} is already mapped")
@@ -97,7 +149,10 @@ class SignalR:
             services=services,
             user_id_provider=user_id_provider,
         )
-        self._map_endpoint(path, endpoint.handler, connection_options)
+        auth = self._hub_auth(endpoint, authenticator or self.authenticator)
+        self._map_endpoint(
+            path, endpoint.handler, _with_transports(connection_options, transports), auth
+        )
         self._hubs[hub_type] = endpoint
         return endpoint
 
@@ -108,17 +163,33 @@ class SignalR:
         except KeyError:
             raise LookupError(f"{hub_type.__name__} is not mapped on this app") from None
 
+    @staticmethod
+    def _hub_auth(
+        endpoint: HubEndpoint, authenticator: Authenticator | None
+    ) -> EndpointAuth | None:
+        if not endpoint.requires_authorization:
+            return None if authenticator is None else EndpointAuth(authenticator)
+        if authenticator is None:
+            logger.warning(
+                "%s requires authorization but no authenticator is configured: "
+                "every request will get 401",
+                endpoint.hub_type.__name__,
+            )
+            authenticator = _nobody
+        return EndpointAuth(authenticator, endpoint.authorize_connection)
+
     def _map_endpoint(
         self,
         path: str,
         handler: ConnectionHandler,
         options: HttpConnectionOptions | None,
+        auth: EndpointAuth | None = None,
     ) -> HttpConnectionDispatcher:
         """Register any ``ConnectionHandler`` (hub handlers included) at ``path``."""
         base = _normalize_base(path)
         if any(existing == base for existing, _ in self._endpoints):
             raise ValueError(f"An endpoint is already mapped at {path!r}")
-        dispatcher = HttpConnectionDispatcher(handler, options, runner=self._runner)
+        dispatcher = HttpConnectionDispatcher(handler, options, runner=self._runner, auth=auth)
         self._endpoints.append((base, dispatcher))
         # Longest base first, so /a/b wins over /a.
         self._endpoints.sort(key=lambda entry: len(entry[0]), reverse=True)

@@ -3,6 +3,7 @@
 This layer moves bytes; it knows nothing about hubs.
 """
 
+from .authentication import EndpointAuth
 from .connection import ConnectionStatus, HttpConnection
 from .context import ConnectionClosed, ConnectionContext, ConnectionHandler, RequestInfo
 from .cors import CorsOptions
@@ -18,6 +19,7 @@ __all__ = [
     "ConnectionManager",
     "ConnectionStatus",
     "CorsOptions",
+    "EndpointAuth",
     "HttpConnection",
     "HttpConnectionDispatcher",
     "HttpConnectionOptions",

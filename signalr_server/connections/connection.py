@@ -7,10 +7,11 @@ transports only pump bytes in and out of it.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -80,6 +81,8 @@ class HttpConnection:
         self.transport_type = HttpTransportType.NONE
         self.items: dict[str, Any] = {}
         self.user: Any = None
+        self.owner_identity: str | None = None
+        """Identity of the user who opened the connection (see ``authentication``)."""
         self.supported_formats: frozenset[TransferFormat] = frozenset(TransferFormat)
         self.transfer_format = TransferFormat.TEXT
         self.has_inherent_keep_alive = False
@@ -97,6 +100,11 @@ class HttpConnection:
         """The Long Polling request that owns the outbound side, if any."""
 
         self._on_dispose = on_dispose
+        self._reconnect_callback: Callable[[], None] | None = None
+        self._transport_scope: anyio.CancelScope | None = None
+        self._transport_ended: anyio.Event | None = None
+        self._detached = False
+        """True while a stateful-reconnect connection has no socket: output is dropped."""
         self._over_limit_since: float | None = None
         self._handler_scope: anyio.CancelScope | None = None
         self._handler_done: anyio.Event | None = None
@@ -110,12 +118,14 @@ class HttpConnection:
         return await self.inbound.take()
 
     async def send(self, data: bytes) -> None:
+        if self._detached:
+            return  # the handler's replay buffer resends it after the reconnect
         await self.outbound.put(data)
 
     def send_nowait(self, data: bytes) -> None:
         """Never waits and never raises: fan-out senders must not be slowed or
         broken by one connection. Data for a closed connection is dropped."""
-        if self.outbound.closed:
+        if self.outbound.closed or self._detached:
             return
         size = self.outbound.put_nowait(data)
         limit = self.outbound.limit
@@ -134,6 +144,74 @@ class HttpConnection:
         self.outbound.close(discard=True)
         if self._on_dispose is not None:
             self._on_dispose(self)
+
+    # -- stateful reconnect (SR-9, SR-10) ----------------------------------------
+
+    def on_reconnected(self, callback: Callable[[], None] | None) -> None:
+        """Register the handler's resend step; without one, a drop ends the connection.
+
+        The hub handler registers it only when the client negotiated stateful
+        reconnect *and* handshook at version 2 (SR-3), and withdraws it
+        (``None``) when the client says goodbye with a Close message: some
+        servers (hypercorn) report a client's close frame like a dropped socket.
+        """
+        self._reconnect_callback = callback
+
+    @property
+    def can_resume(self) -> bool:
+        """An ungraceful WebSocket drop keeps this connection for a reconnect."""
+        return (
+            self.use_stateful_reconnect
+            and self._reconnect_callback is not None
+            and self.transport_type is HttpTransportType.WebSockets
+            and not self.handler_finished
+            and self.status is not ConnectionStatus.DISPOSED
+            and self.aborted_reason is None
+        )
+
+    def detach_transport(self) -> None:
+        """The socket dropped without a close frame: wait (inactive) for the client.
+
+        Input stays open so the handler keeps running; output is discarded
+        until the next socket, because the handler resends what the client has
+        not acknowledged. The manager ends the connection if nobody comes back
+        within ``disconnect_timeout``.
+        """
+        self._detached = True
+        self.outbound.clear()
+        self.mark_inactive()
+
+    def attach_transport(self) -> None:
+        """A new socket replaced the lost one: the handler's resend goes out first (SR-11).
+
+        Runs before the new socket's writer starts; the callback queues the
+        Sequence message and the replay synchronously, so nothing overtakes them.
+        """
+        self._detached = False
+        self.outbound.clear()
+        self._over_limit_since = None
+        if self._reconnect_callback is not None:
+            self._reconnect_callback()
+
+    @contextlib.contextmanager
+    def serving_transport(self) -> Iterator[None]:
+        """Wraps a WebSocket request's run so a reconnect can stop it (SR-10)."""
+        scope, ended = anyio.CancelScope(), anyio.Event()
+        self._transport_scope, self._transport_ended = scope, ended
+        try:
+            with scope:
+                yield
+        finally:
+            ended.set()
+            if self._transport_scope is scope:
+                self._transport_scope = self._transport_ended = None
+
+    async def stop_transport(self) -> None:
+        """Cancel the running socket request and wait until it has let go."""
+        scope, ended = self._transport_scope, self._transport_ended
+        if scope is not None and ended is not None:
+            scope.cancel()
+            await ended.wait()
 
     # -- transport side ------------------------------------------------------
 
@@ -198,6 +276,8 @@ class HttpConnection:
                     self.application_error = exc
         finally:
             self.handler_finished = True
+            if self._detached and self._on_dispose is not None:
+                self._on_dispose(self)  # nobody to resume for any more
             self.inbound.close(discard=True)
             # Completing (not discarding) lets the transport flush what the
             # handler queued last, such as a Close message, before closing.

@@ -8,6 +8,9 @@ connections and groups.
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..connections.context import RequestInfo
 from .handler import HubConnectionHandler, UserIdProvider, default_user_identifier
 from .hub import Hub
 from .hub_context import HubContext
@@ -42,3 +45,12 @@ class HubEndpoint:
             user_id_provider=user_id_provider,
         )
         self.context = HubContext(self.lifetime_manager)
+
+    @property
+    def requires_authorization(self) -> bool:
+        """Whether the hub class carries an ``@authorize`` rule."""
+        return bool(self.handler.dispatcher.hub_rules)
+
+    async def authorize_connection(self, user: Any, request: RequestInfo) -> bool:
+        """The hub's class-level rule, for the endpoint to check on every request."""
+        return await self.handler.dispatcher.authorize_connection(user, request)
