@@ -91,6 +91,12 @@ class ByteChannel:
         self._notify()
         return data
 
+    def clear(self) -> None:
+        """Drop everything queued but stay open (stale output of a lost socket)."""
+        self._chunks.clear()
+        self._size = 0
+        self._notify()
+
     def close(self, *, discard: bool = False) -> None:
         """No more writes. With ``discard`` the queued data is dropped too (the
         reader is gone or must stop at once)."""

@@ -25,6 +25,13 @@ logger = logging.getLogger("signalr_server.connections")
 
 CLOSE_NORMAL = 1000
 CLOSE_INTERNAL_ERROR = 1011
+CLOSE_ABNORMAL = 1006
+CLOSE_NO_STATUS = 1005
+_DROPPED_CODES = frozenset({CLOSE_NO_STATUS, CLOSE_ABNORMAL})
+"""What servers report when the TCP connection ended without a close frame
+(hypercorn 1006, uvicorn 1005). Hypercorn also reports 1006 after a client's
+close frame, which is why the hub handler withdraws its resume callback when
+the client sends a Close message first, as the official clients do."""
 
 
 class WebSocketTransport:
@@ -36,6 +43,8 @@ class WebSocketTransport:
         self._client_closed = False
         self._closing = False
         self._receiving_done: anyio.Event | None = None
+        self.detached = False
+        """The socket dropped and the connection waits for a stateful reconnect."""
 
     async def run(self, receive: Receive, send: Send, on_accepted: Callable[[], None]) -> None:
         """Accept, pump both directions until either ends, then close.
@@ -49,15 +58,16 @@ class WebSocketTransport:
         on_accepted()
         self._receiving_done = anyio.Event()
         async with anyio.create_task_group() as task_group:
-            task_group.start_soon(self._receive_loop, receive)
+            task_group.start_soon(self._receive_loop, receive, task_group.cancel_scope)
             send_failed = await self._send_loop(send)
             if not self._client_closed:
                 await self._close(send, send_failed)
             task_group.cancel_scope.cancel()
 
-    async def _receive_loop(self, receive: Receive) -> None:
+    async def _receive_loop(self, receive: Receive, scope: anyio.CancelScope) -> None:
         assert self._receiving_done is not None
         inbound = self._connection.inbound
+        graceful = False
         try:
             while True:
                 message = await receive()
@@ -73,12 +83,19 @@ class WebSocketTransport:
                         with contextlib.suppress(ConnectionClosed):
                             await inbound.put(data)
                 elif kind == "websocket.disconnect":
+                    graceful = message.get("code", CLOSE_ABNORMAL) not in _DROPPED_CODES
                     break
         finally:
             if not self._closing:
                 # The client closed or dropped first (WS-8).
                 self._client_closed = True
-                self._connection.transport_lost()
+                if not graceful and self._connection.can_resume:
+                    # SR-9: keep the connection for a reconnect; stop writing here.
+                    self.detached = True
+                    self._connection.detach_transport()
+                    scope.cancel()
+                else:
+                    self._connection.transport_lost()
             self._receiving_done.set()
 
     async def _send_loop(self, send: Send) -> bool:

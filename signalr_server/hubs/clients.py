@@ -10,10 +10,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from .conversion import to_wire
+from .conversion import ConversionError, converter_for, to_wire
+from .errors import HubException, InvalidOperationError
 from .lifetime import HubLifetimeManager
 
-__all__ = ["ClientProxy", "GroupManager", "HubCallerClients", "HubClients"]
+__all__ = ["ClientProxy", "GroupManager", "HubCallerClients", "HubClients", "SingleClientProxy"]
+
+CLIENT_RESULTS_NEED_PARALLELISM = (
+    "Client results inside a Hub method requires "
+    "HubOptions.MaximumParallelInvocationsPerClient to be greater than 1."
+)
+CLIENT_RESULTS_IN_CONNECT = "Client results inside OnConnectedAsync Hub methods are not allowed."
 
 _Deliver = Callable[[str, list[Any]], Awaitable[None]]
 
@@ -34,6 +41,64 @@ class ClientProxy:
         not when it is delivered.
         """
         await self._deliver(method, [to_wire(arg) for arg in args])
+
+
+class SingleClientProxy(ClientProxy):
+    """One connection: besides ``send``, it can ``invoke`` a handler and get its result."""
+
+    __slots__ = ("_connection_id", "_lifetime", "_refusal")
+
+    def __init__(
+        self,
+        lifetime_manager: HubLifetimeManager,
+        connection_id: str,
+        refusal: Callable[[], str | None] | None = None,
+    ) -> None:
+        super().__init__(
+            lambda method, args: lifetime_manager.send_connection(connection_id, method, args)
+        )
+        self._lifetime = lifetime_manager
+        self._connection_id = connection_id
+        self._refusal = refusal
+
+    async def invoke(
+        self,
+        method: str,
+        *args: Any,
+        timeout: float | None = None,
+        result_type: Any = None,
+    ) -> Any:
+        """Call the client's ``method`` handler and return what it returns (client results).
+
+        The JS client answers from ``connection.on(method, handler)``, whose
+        return value (or resolved promise) becomes the result. Raises
+        ``HubException`` with the client's error (for example
+        ``"Client didn't provide a result."`` when it has no handler), or when
+        the connection is unknown or disconnects while waiting;
+        ``TimeoutError`` after ``timeout`` seconds. With ``result_type`` the
+        result is converted like a hub method argument, and a value that does
+        not fit raises ``HubException("Error trying to deserialize result to
+        {type}. ...")``.
+
+        Inside a hub method this needs
+        ``HubOptions.maximum_parallel_invocations_per_client`` > 1, as in the
+        reference: with one slot, the hub method would wait for a Completion
+        while holding the only slot (CRES-5).
+        """
+        if self._refusal is not None:
+            refusal = self._refusal()
+            if refusal is not None:
+                raise InvalidOperationError(refusal)
+        result = await self._lifetime.invoke_connection(
+            self._connection_id, method, [to_wire(arg) for arg in args], timeout=timeout
+        )
+        if result_type is None:
+            return result
+        try:
+            return converter_for(result_type)(result)
+        except (ConversionError, TypeError, ValueError) as exc:
+            name = getattr(result_type, "__name__", str(result_type))
+            raise HubException(f"Error trying to deserialize result to {name}. {exc}") from exc
 
 
 def _frozen(ids: Iterable[str]) -> frozenset[str]:
@@ -59,11 +124,8 @@ class HubClients:
         lifetime, excluded = self._lifetime, _frozen(connection_ids)
         return ClientProxy(lambda method, args: lifetime.send_all(method, args, exclude=excluded))
 
-    def client(self, connection_id: str) -> ClientProxy:
-        lifetime = self._lifetime
-        return ClientProxy(
-            lambda method, args: lifetime.send_connection(connection_id, method, args)
-        )
+    def client(self, connection_id: str) -> SingleClientProxy:
+        return SingleClientProxy(self._lifetime, connection_id)
 
     def clients(self, connection_ids: Iterable[str]) -> ClientProxy:
         lifetime, ids = self._lifetime, _frozen(connection_ids)
@@ -95,14 +157,33 @@ class HubClients:
 class HubCallerClients(HubClients):
     """Targets inside a hub invocation, which adds the ones relative to the caller."""
 
-    __slots__ = ("_caller_id",)
+    __slots__ = ("_caller_id", "_parallel_invocations", "in_connect")
 
-    def __init__(self, lifetime_manager: HubLifetimeManager, caller_id: str) -> None:
+    def __init__(
+        self,
+        lifetime_manager: HubLifetimeManager,
+        caller_id: str,
+        *,
+        parallel_invocations: int = 1,
+    ) -> None:
         super().__init__(lifetime_manager)
         self._caller_id = caller_id
+        self._parallel_invocations = parallel_invocations
+        self.in_connect = False
+        """Set while ``on_connected`` runs, where client results are refused."""
+
+    def _client_results_refusal(self) -> str | None:
+        if self.in_connect:
+            return CLIENT_RESULTS_IN_CONNECT
+        if self._parallel_invocations <= 1:
+            return CLIENT_RESULTS_NEED_PARALLELISM
+        return None
+
+    def client(self, connection_id: str) -> SingleClientProxy:
+        return SingleClientProxy(self._lifetime, connection_id, self._client_results_refusal)
 
     @property
-    def caller(self) -> ClientProxy:
+    def caller(self) -> SingleClientProxy:
         return self.client(self._caller_id)
 
     @property

@@ -14,7 +14,8 @@ import anyio
 
 from ..connections.context import ConnectionContext
 from ..protocol.base import HubProtocol, SerializedMessage
-from ..protocol.messages import HubMessage
+from ..protocol.messages import HubInvocationMessage, HubMessage, SequenceMessage
+from .message_buffer import MessageBuffer
 
 __all__ = ["HubConnection"]
 
@@ -24,7 +25,14 @@ logger = logging.getLogger("signalr_server.hubs.connection")
 class HubConnection:
     """One hub connection: transport context, protocol and identity."""
 
-    __slots__ = ("_abort_callback", "context", "last_sent", "protocol", "user_identifier")
+    __slots__ = (
+        "_abort_callback",
+        "context",
+        "last_sent",
+        "message_buffer",
+        "protocol",
+        "user_identifier",
+    )
 
     def __init__(
         self,
@@ -38,6 +46,8 @@ class HubConnection:
         self.last_sent = anyio.current_time()
         """Monotonic time of the last write; the keep-alive timer reads it."""
         self._abort_callback: Callable[[], None] | None = None
+        self.message_buffer: MessageBuffer | None = None
+        """Set when stateful reconnect is on: trackable messages are numbered and kept."""
 
     @property
     def connection_id(self) -> str:
@@ -49,7 +59,15 @@ class HubConnection:
         Raises ``ConnectionClosed`` if the transport is gone.
         """
         data = self.protocol.write(message)
-        await self.context.send(data)
+        buffer = self.message_buffer
+        if buffer is not None and isinstance(message, HubInvocationMessage):
+            await buffer.wait_for_room()
+            # Numbering and queueing in one synchronous step keeps the wire
+            # order equal to the id order, which the peer relies on.
+            buffer.record(data)
+            self.context.send_nowait(data)
+        else:
+            await self.context.send(data)
         self.last_sent = anyio.current_time()
 
     def write_nowait(self, message: SerializedMessage) -> None:
@@ -59,12 +77,32 @@ class HubConnection:
         here (typically a connection that just closed) is logged and dropped.
         """
         try:
-            self.context.send_nowait(message.get(self.protocol))
+            data = message.get(self.protocol)
+            buffer = self.message_buffer
+            if buffer is not None and isinstance(message.message, HubInvocationMessage):
+                buffer.record(data)
+                if buffer.over_hard_limit:
+                    self.context.abort("The stateful reconnect buffer exceeded its hard limit.")
+                    return
+            self.context.send_nowait(data)
         except Exception as exc:
             logger.debug(
                 "Dropped a message for connection %s: %s", self.connection_id, type(exc).__name__
             )
             return
+        self.last_sent = anyio.current_time()
+
+    def resend_after_reconnect(self) -> None:
+        """Queue Sequence and every unacknowledged message on a new socket (SR-11).
+
+        Called synchronously by the transport before it writes anything else,
+        so nothing can slip in ahead of the Sequence message.
+        """
+        buffer = self.message_buffer
+        if buffer is None:
+            return
+        head = self.protocol.write(SequenceMessage(buffer.resend_start()))
+        self.context.send_nowait(b"".join([head, *buffer.unacked()]))
         self.last_sent = anyio.current_time()
 
     def set_abort_callback(self, callback: Callable[[], None] | None) -> None:

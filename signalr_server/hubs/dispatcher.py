@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import anyio
 import anyio.lowlevel
 
-from ..connections.context import ConnectionClosed
+from ..connections.context import ConnectionClosed, RequestInfo
 from ..protocol.messages import CompletionMessage, StreamItemMessage
+from .authorization import AuthorizationContext, hub_rules, is_authorized, method_rules
 from .clients import GroupManager, HubCallerClients
 from .connection import HubConnection
 from .context import HubCallerContext
@@ -38,24 +39,46 @@ class HubCaller:
 
     __slots__ = ("clients", "connection", "context")
 
-    def __init__(self, connection: HubConnection, lifetime_manager: HubLifetimeManager) -> None:
+    def __init__(
+        self,
+        connection: HubConnection,
+        lifetime_manager: HubLifetimeManager,
+        *,
+        parallel_invocations: int = 1,
+    ) -> None:
         self.connection = connection
         self.context = HubCallerContext(connection)
-        self.clients = HubCallerClients(lifetime_manager, connection.connection_id)
+        self.clients = HubCallerClients(
+            lifetime_manager,
+            connection.connection_id,
+            parallel_invocations=parallel_invocations,
+        )
 
 
 class PreparedInvocation:
     """A method found and its arguments bound, ready to run."""
 
-    __slots__ = ("arguments", "invocation_id", "method", "target")
+    __slots__ = ("arguments", "invocation_id", "method", "stream_ids", "target")
 
     def __init__(
-        self, method: HubMethod, arguments: list[Any], target: str, invocation_id: str | None
+        self,
+        method: HubMethod,
+        arguments: list[Any],
+        target: str,
+        invocation_id: str | None,
+        stream_ids: Sequence[str] = (),
     ) -> None:
         self.method = method
         self.arguments = arguments
         self.target = target
         self.invocation_id = invocation_id
+        self.stream_ids = list(stream_ids)
+        """Client upload stream ids, in the order of the method's stream parameters."""
+
+    def attach_streams(self, streams: Sequence[Any]) -> None:
+        """Put the upload streams at their parameter positions among the bound arguments."""
+        for position, stream in zip(self.method.stream_parameters, streams, strict=True):
+            self.arguments.insert(position, stream)
 
 
 class HubDispatcher:
@@ -73,6 +96,11 @@ class HubDispatcher:
         self.options = options
         self.lifetime_manager = lifetime_manager
         self.services = services
+        self.hub_rules = hub_rules(hub_type)
+        self.method_rules = {
+            method.attribute: method_rules(getattr(hub_type, method.attribute))
+            for method in self.methods.methods
+        }
         self.groups = GroupManager(lifetime_manager)
         services.constructor_dependencies(hub_type)  # surface signature errors at start-up
 
@@ -121,12 +149,13 @@ class HubDispatcher:
                 f"The client attempted to invoke the non-streaming '{target}' method with a "
                 "streaming invocation."
             )
-        if stream_ids:
+        sent, expected = len(stream_ids or ()), len(method.stream_parameters)
+        if sent != expected:
             return self.error_text(
                 f"An unexpected error occurred invoking '{target}' on the server.",
-                HubException(f"Client sent {len(stream_ids)} stream(s), Hub method expects 0."),
+                HubException(f"Client sent {sent} stream(s), Hub method expects {expected}."),
             )
-        return PreparedInvocation(method, bound, target, invocation_id)
+        return PreparedInvocation(method, bound, target, invocation_id, stream_ids or ())
 
     # -- activation ------------------------------------------------------------
 
@@ -146,10 +175,12 @@ class HubDispatcher:
     async def on_connected(self, caller: HubCaller) -> None:
         """Run ``Hub.on_connected``; exceptions propagate to the handler (INV-15)."""
         scope = self.services.scope(caller.context)
+        caller.clients.in_connect = True
         try:
             hub = await self._activate(scope, caller)
             await hub.on_connected()
         finally:
+            caller.clients.in_connect = False
             await self._close_scope(scope)
 
     async def on_disconnected(self, caller: HubCaller, error: Exception | None) -> None:
@@ -169,8 +200,41 @@ class HubDispatcher:
 
     # -- invocation ------------------------------------------------------------
 
+    # -- authorization ---------------------------------------------------------
+
+    async def authorize_connection(self, user: Any, request: RequestInfo) -> bool:
+        """Whether ``user`` may connect to this hub (its class-level ``@authorize``)."""
+        if not self.hub_rules:
+            return True
+        context = AuthorizationContext(self.hub_type, request)
+        return await is_authorized(user, self.hub_rules, context)
+
+    async def _authorized(self, caller: HubCaller, call: PreparedInvocation) -> bool:
+        """Check the method's ``@authorize`` rules; on refusal tell the client (INV-8)."""
+        rules = self.method_rules.get(call.method.attribute, ())
+        if not rules:
+            return True
+        context = AuthorizationContext(
+            self.hub_type,
+            caller.context.request,
+            caller.context,
+            call.target,
+            tuple(call.arguments),
+        )
+        if await is_authorized(caller.context.user, rules, context):
+            return True
+        logger.warning("Hub method '%s' refused: user is unauthorized", call.target)
+        await self.send_error(
+            caller.connection,
+            call.invocation_id,
+            f"Failed to invoke '{call.target}' because user is unauthorized",
+        )
+        return False
+
     async def invoke(self, caller: HubCaller, call: PreparedInvocation) -> None:
         """Run a non-streaming method and send its Completion if the call was blocking."""
+        if not await self._authorized(caller, call):
+            return
         scope = self.services.scope(caller.context)
         completion: CompletionMessage | None
         try:
@@ -211,10 +275,22 @@ class HubDispatcher:
         """Run a streaming method: StreamItems, then one Completion (STR-1, STR-2, STR-4).
 
         ``cancel_scope`` is cancelled by a CancelInvocation; the stream then
-        ends with a Completion without error, as the reference does.
+        ends with a Completion without error, as the reference does. The
+        method may be an async generator or return (or resolve to) any async
+        iterator.
+
+        How cancellation reaches the method: the items are pulled by ``async
+        for`` in this task, inside ``cancel_scope``. Cancelling the scope makes
+        the await the generator is suspended in (a sleep, a queue read) raise
+        the event loop's cancellation exception *inside the generator's frame*
+        (``CancelledError`` on asyncio, ``trio.Cancelled`` on trio), so its
+        ``try/finally`` and ``async with`` blocks run; if it was suspended at
+        a ``yield`` instead, ``aclose()`` below throws ``GeneratorExit`` there.
         """
         assert call.invocation_id is not None
         invocation_id = call.invocation_id
+        if not await self._authorized(caller, call):
+            return
         connection = caller.connection
         error: str | None = None
         scope = self.services.scope(caller.context)
@@ -222,9 +298,7 @@ class HubDispatcher:
             try:
                 try:
                     hub = await self._activate(scope, caller)
-                    generator: AsyncGenerator[Any, None] = getattr(hub, call.method.attribute)(
-                        *call.arguments
-                    )
+                    generator = await self._stream_source(hub, call)
                 except Exception as exc:
                     error = self.error_text(
                         f"An unexpected error occurred invoking '{call.target}' on the server.",
@@ -250,14 +324,30 @@ class HubDispatcher:
                             "An error occurred on the server while streaming results.", exc
                         )
                     finally:
-                        with anyio.CancelScope(shield=True):
-                            await generator.aclose()
+                        close = getattr(generator, "aclose", None)
+                        if close is not None:
+                            with anyio.CancelScope(shield=True):
+                                await close()
             finally:
                 await self._close_scope(scope)
         if error is None:
             await self._write(connection, CompletionMessage.empty(invocation_id))
         else:
             await self._write(connection, CompletionMessage.with_error(invocation_id, error))
+
+    @staticmethod
+    async def _stream_source(hub: Hub, call: PreparedInvocation) -> AsyncIterator[Any]:
+        """Call a streaming method and get the async iterator its items come from."""
+        source = getattr(hub, call.method.attribute)(*call.arguments)
+        if not hasattr(source, "__aiter__") and inspect.isawaitable(source):
+            source = await source
+        if not hasattr(source, "__aiter__"):
+            raise TypeError(
+                f"The value returned by the streaming method '{call.target}' is not an "
+                "async iterator."
+            )
+        iterator: AsyncIterator[Any] = source.__aiter__()
+        return iterator
 
     async def send_error(
         self, connection: HubConnection, invocation_id: str | None, text: str

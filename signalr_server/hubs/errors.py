@@ -14,6 +14,7 @@ __all__ = [
     "ClientClosedError",
     "ClientTimeoutError",
     "HubException",
+    "InvalidOperationError",
     "ServiceNotFoundError",
     "build_error_message",
     "exception_type_name",
@@ -59,6 +60,14 @@ class ClientTimeoutError(Exception):
         )
 
 
+class InvalidOperationError(RuntimeError):
+    """A call that is not allowed in the current state (shown as ``InvalidOperationException``).
+
+    Raised, for example, by client results inside a hub method when only one
+    invocation may run at a time (CRES-5).
+    """
+
+
 class ServiceNotFoundError(LookupError):
     """A hub or service factory asked for a type the ``ServiceRegistry`` does not hold."""
 
@@ -66,6 +75,7 @@ class ServiceNotFoundError(LookupError):
 _REFERENCE_TYPE_NAMES: dict[type[BaseException], str] = {
     BindingError: "InvalidDataException",
     ClientTimeoutError: "OperationCanceledException",
+    InvalidOperationError: "InvalidOperationException",
 }
 
 

@@ -14,8 +14,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
+from ..connections.context import ConnectionClosed
 from ..protocol.base import SerializedMessage
-from ..protocol.messages import InvocationMessage
+from ..protocol.messages import CompletionMessage, InvocationMessage
+from .client_results import PendingClientResults, connection_disconnected, connection_not_found
 from .connection import HubConnection
 
 __all__ = ["HubLifetimeManager", "InMemoryHubLifetimeManager"]
@@ -80,6 +82,26 @@ class HubLifetimeManager(ABC):
     async def send_users(self, user_ids: Collection[str], method: str, args: Sequence[Any]) -> None:
         """Every connection of any of the users."""
 
+    @abstractmethod
+    async def invoke_connection(
+        self, connection_id: str, method: str, args: Sequence[Any], *, timeout: float | None = None
+    ) -> Any:
+        """Invoke ``method`` on one connection and return the client's result (CRES).
+
+        The result is a wire value. Raises ``HubException`` with the client's
+        error text, ``"Connection '{id}' does not exist."`` or
+        ``"Connection '{id}' disconnected."``; ``TimeoutError`` after
+        ``timeout`` seconds (``None`` waits for the answer or the disconnect).
+        """
+
+    @abstractmethod
+    async def set_connection_result(self, connection_id: str, result: CompletionMessage) -> bool:
+        """Hand a client's Completion to the waiting ``invoke_connection``.
+
+        Returns False when no invocation of that connection waits under
+        that id (unknown, timed out or already answered), which callers ignore (CRES-4).
+        """
+
 
 def _invocation(method: str, args: Sequence[Any]) -> SerializedMessage:
     return SerializedMessage(InvocationMessage(None, method, list(args)))
@@ -98,6 +120,7 @@ class InMemoryHubLifetimeManager(HubLifetimeManager):
         self._groups: dict[str, dict[str, HubConnection]] = {}
         self._users: dict[str, dict[str, HubConnection]] = {}
         self._memberships: dict[str, set[str]] = {}
+        self._results = PendingClientResults()
 
     # -- bookkeeping ---------------------------------------------------------
 
@@ -113,6 +136,7 @@ class InMemoryHubLifetimeManager(HubLifetimeManager):
         if self._connections.get(connection_id) is not connection:
             return
         del self._connections[connection_id]
+        self._results.fail_connection(connection_id)
         for group in self._memberships.pop(connection_id, ()):
             self._discard(self._groups, group, connection_id)
         if connection.user_identifier is not None:
@@ -203,3 +227,25 @@ class InMemoryHubLifetimeManager(HubLifetimeManager):
         for key in keys:
             recipients.update(index.get(key, {}))
         return list(recipients.values())
+
+    # -- client results ------------------------------------------------------
+
+    async def invoke_connection(
+        self, connection_id: str, method: str, args: Sequence[Any], *, timeout: float | None = None
+    ) -> Any:
+        connection = self._connections.get(connection_id)
+        if connection is None:
+            raise connection_not_found(connection_id)
+        invocation_id = self._results.new_id()
+        message = InvocationMessage(invocation_id, method, list(args))
+
+        async def send() -> None:
+            try:
+                await connection.write(message)
+            except ConnectionClosed:
+                raise connection_disconnected(connection_id) from None
+
+        return await self._results.invoke(connection_id, invocation_id, send, timeout)
+
+    async def set_connection_result(self, connection_id: str, result: CompletionMessage) -> bool:
+        return self._results.set_result(connection_id, result)

@@ -9,6 +9,7 @@ by its PascalCase form (``send_message`` and ``SendMessage``), unless
 
 from __future__ import annotations
 
+import collections.abc
 import inspect
 import typing
 import weakref
@@ -32,10 +33,34 @@ def pascal_case(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
 
 
+_STREAM_ORIGINS = (
+    collections.abc.AsyncIterator,
+    collections.abc.AsyncIterable,
+    collections.abc.AsyncGenerator,
+)
+
+
+def _stream_item_type(annotation: Any) -> tuple[bool, Any]:
+    """``(True, T)`` for ``AsyncIterator[T]``/``AsyncIterable[T]``/``AsyncGenerator[T, ...]``.
+
+    Such a parameter is an upload stream (STR-5): the client fills it through
+    ``streamIds``, not through ``arguments``; as a return annotation it marks a
+    method that streams its results without being an async generator itself.
+    """
+    if annotation in _STREAM_ORIGINS:
+        return True, Any
+    if typing.get_origin(annotation) in _STREAM_ORIGINS:
+        args = typing.get_args(annotation)
+        return True, args[0] if args else Any
+    return False, None
+
+
 @dataclass(frozen=True, slots=True)
 class _Parameter:
     name: str
     convert: Converter
+    is_stream: bool = False
+    """Filled from a client upload stream; ``convert`` then applies to each item."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,21 +75,32 @@ class HubMethod:
     required_count: int
     is_streaming: bool
     """An async generator: clients must use StreamInvocation for it (INV-9)."""
+    stream_parameters: tuple[int, ...] = ()
+    """Positions (in ``parameters``) of the upload-stream parameters, in order (STR-5)."""
+    plain_parameters: tuple[_Parameter, ...] = ()
+    """The parameters bound from ``arguments`` (all but the upload streams)."""
+
+    @property
+    def stream_converters(self) -> tuple[Converter, ...]:
+        """Item converters of the upload streams, in the order ``streamIds`` map to them."""
+        return tuple(self.parameters[index].convert for index in self.stream_parameters)
 
     def bind(self, arguments: Sequence[Any], *, per_argument_errors: bool) -> list[Any]:
         """Check the count and convert each argument, or raise ``BindingError``.
 
         ``per_argument_errors`` selects the MessagePack wording, which names the
         failing argument's index (MP-7); the JSON binder reports all at once.
+        Upload-stream parameters take no argument; the caller inserts the
+        streams at ``stream_parameters`` afterwards.
         """
         count = len(arguments)
-        if not self.required_count <= count <= len(self.parameters):
+        plain = self.plain_parameters
+        if not self.required_count <= count <= len(plain):
             raise BindingError(
-                f"Invocation provides {count} argument(s) but target expects "
-                f"{len(self.parameters)}."
+                f"Invocation provides {count} argument(s) but target expects {len(plain)}."
             )
         bound: list[Any] = []
-        for index, (parameter, value) in enumerate(zip(self.parameters, arguments, strict=False)):
+        for index, (parameter, value) in enumerate(zip(plain, arguments, strict=False)):
             try:
                 bound.append(parameter.convert(value))
             except (ConversionError, TypeError, ValueError) as exc:
@@ -102,18 +138,28 @@ def _describe(attribute: str, function: Callable[..., Any], is_static: bool) -> 
             )
         if item.kind is item.KEYWORD_ONLY:
             continue
+        annotation = hints.get(item.name, item.annotation)
+        is_stream, item_type = _stream_item_type(annotation)
+        if is_stream:
+            parameters.append(_Parameter(item.name, converter_for(item_type), is_stream=True))
+            continue
+        plain_count = sum(1 for parameter in parameters if not parameter.is_stream)
         if item.default is item.empty:
-            if len(parameters) > required:
+            if plain_count > required:
                 raise TypeError(f"Hub method '{attribute}': required parameter after optional")
             required += 1
-        annotation = hints.get(item.name, item.annotation)
         parameters.append(_Parameter(item.name, converter_for(annotation)))
+    returns_stream, _ = _stream_item_type(hints.get("return", signature.return_annotation))
     return HubMethod(
         name=settings.name or pascal_case(attribute),
         attribute=attribute,
         parameters=tuple(parameters),
         required_count=required,
-        is_streaming=inspect.isasyncgenfunction(function),
+        is_streaming=inspect.isasyncgenfunction(function) or returns_stream,
+        stream_parameters=tuple(
+            index for index, parameter in enumerate(parameters) if parameter.is_stream
+        ),
+        plain_parameters=tuple(parameter for parameter in parameters if not parameter.is_stream),
     )
 
 

@@ -32,6 +32,12 @@ class HubOptions:
     """Names of the hub protocols this hub accepts; ``None`` means every registered one."""
     stream_buffer_capacity: int = 10
     """Items buffered per client-to-server stream before reading pauses (STR-6)."""
+    stateful_reconnect_buffer_size: int = 100_000
+    """Bytes of unacknowledged messages kept for stateful reconnect; sends wait when full (SR-8)."""
+    close_on_authentication_expiration: bool = False
+    """Close a connection when its user's credential expires (the JWT ``exp``),
+    with ``allowReconnect`` and no error (CLOSE-5). Off by default, as in the
+    reference; without it an authenticated connection outlives its token."""
 
     def __post_init__(self) -> None:
         if self.keep_alive_interval <= 0:
@@ -46,3 +52,5 @@ class HubOptions:
             raise ValueError("maximum_parallel_invocations_per_client must be at least 1")
         if self.stream_buffer_capacity < 1:
             raise ValueError("stream_buffer_capacity must be at least 1")
+        if self.stateful_reconnect_buffer_size < 1:
+            raise ValueError("stateful_reconnect_buffer_size must be at least 1")
