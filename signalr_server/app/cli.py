@@ -29,6 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the demo chat and notifications app")
     _add_serving_options(demo)
 
+    testapp = commands.add_parser(
+        "testapp",
+        help="run the app the official clients' functional tests expect (docs/testapp.md)",
+    )
+    _add_serving_options(testapp)
+
     run = commands.add_parser("run", help="serve an ASGI app given as module:attribute")
     run.add_argument("app", help="the app to serve, e.g. 'myproject.main:app'")
     run.add_argument(
@@ -49,13 +55,16 @@ def _add_serving_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5000, help="port to bind (default 5000)")
     parser.add_argument(
-        "--server", choices=SERVERS, default="hypercorn", help="ASGI server (default hypercorn)"
+        "--server",
+        choices=SERVERS,
+        default="hypercorn",
+        help="ASGI server (default hypercorn; granian needs 'pip install granian')",
     )
     parser.add_argument(
         "--worker-class",
         choices=WORKER_CLASSES,
         default="asyncio",
-        help="event loop for the server (default asyncio; trio needs hypercorn)",
+        help="event loop (default asyncio; trio needs hypercorn; uvloop: pip install uvloop)",
     )
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info")
     parser.add_argument("--access-log", action="store_true", help="log every HTTP request")
@@ -83,6 +92,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = create_demo_app()
         print(
             f"signalr-server demo: open http://{args.host}:{args.port}/ (Ctrl+C to stop)",
+            file=sys.stderr,
+            flush=True,
+        )
+    elif args.command == "testapp":
+        from .testapp import create_test_app
+
+        app = create_test_app()
+        print(
+            f"signalr-server testapp: serving http://{args.host}:{args.port}/testhub "
+            "(Ctrl+C to stop)",
             file=sys.stderr,
             flush=True,
         )

@@ -32,12 +32,18 @@ export async function freePort() {
   });
 }
 
-/** The Python server process (`signalr-server run server.app:app`). */
+/**
+ * The Python server process: `signalr-server run server.app:app` by default,
+ * or another CLI command (`command: "testapp"`) that needs no app argument.
+ * `readyPath` is the GET route polled until it answers 2xx.
+ */
 export class PythonServer {
-  constructor(port, { app = "server.app:app", args = [] } = {}) {
+  constructor(port, { app = "server.app:app", args = [], command = "run", readyPath = "/health" } = {}) {
     this.port = port;
     this.app = app;
     this.args = args;
+    this.command = command;
+    this.readyPath = readyPath;
     this.process = null;
     this.output = "";
   }
@@ -46,12 +52,13 @@ export class PythonServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Spawns the server and resolves once `/health` answers. */
+  /** Spawns the server and resolves once `readyPath` answers. */
   async start() {
     if (this.process) throw new Error("server already running");
     const child = spawn(
       PYTHON,
-      ["-m", "signalr_server.app.cli", "run", this.app, "--port", String(this.port),
+      ["-m", "signalr_server.app.cli", ...(this.command === "run" ? ["run", this.app] : [this.command]),
+        "--port", String(this.port),
         "--log-level", process.env.SERVER_LOG_LEVEL ?? "warning", ...this.args],
       {
         cwd: interopDir,
@@ -79,7 +86,7 @@ export class PythonServer {
         throw new Error(`server exited during start-up:\n${this.output}`);
       }
       try {
-        const response = await fetch(`${this.url}/health`);
+        const response = await fetch(`${this.url}${this.readyPath}`);
         if (response.ok) return this;
       } catch {
         // not listening yet
@@ -87,7 +94,7 @@ export class PythonServer {
       await delay(100);
     }
     await this.kill();
-    throw new Error(`server did not answer /health within ${START_TIMEOUT_MS} ms:\n${this.output}`);
+    throw new Error(`server did not answer ${this.readyPath} within ${START_TIMEOUT_MS} ms:\n${this.output}`);
   }
 
   /** Graceful stop (SIGTERM), escalating to SIGKILL if it hangs. */
@@ -129,6 +136,11 @@ export async function startServer(options = {}) {
   return server;
 }
 
+/** Starts `signalr-server testapp` (the reference functional-test app). */
+export async function startTestApp(options = {}) {
+  return startServer({ command: "testapp", readyPath: "/deployment", ...options });
+}
+
 export const PROTOCOL_NAMES = ["json", "messagepack"];
 
 export function createProtocol(name) {
@@ -158,10 +170,12 @@ export function recordingProtocol(inner) {
 }
 
 /**
- * Builds (not starts) a connection to `${server.url}${hubPath}` over
- * WebSockets. Options: protocol ("json" | "messagepack" or a protocol
- * object), skipNegotiation, user (the `user` query parameter),
- * serverTimeoutMs, reconnectDelays.
+ * Builds (not starts) a connection to `${server.url}${hubPath}`. Options:
+ * protocol ("json" | "messagepack" or a protocol object), transport
+ * (default WebSockets; `null` lets the client choose from negotiate),
+ * skipNegotiation, user (the `user` query parameter), serverTimeoutMs,
+ * reconnectDelays, and httpOptions (merged into the client's `withUrl`
+ * options: headers, accessTokenFactory, httpClient, ...).
  */
 export function buildConnection(baseUrl, hubPath, options = {}) {
   const {
@@ -170,11 +184,17 @@ export function buildConnection(baseUrl, hubPath, options = {}) {
     user,
     serverTimeoutMs,
     reconnectDelays,
+    transport = signalR.HttpTransportType.WebSockets,
+    httpOptions = {},
   } = options;
   const url = new URL(hubPath, baseUrl);
   if (user !== undefined) url.searchParams.set("user", user);
   let builder = new signalR.HubConnectionBuilder()
-    .withUrl(url.toString(), { transport: signalR.HttpTransportType.WebSockets, skipNegotiation })
+    .withUrl(url.toString(), {
+      ...(transport === null ? {} : { transport }),
+      skipNegotiation,
+      ...httpOptions,
+    })
     .withHubProtocol(typeof protocol === "string" ? createProtocol(protocol) : protocol)
     .configureLogging(process.env.CLIENT_LOG_LEVEL ? Number(process.env.CLIENT_LOG_LEVEL) : signalR.LogLevel.None);
   if (reconnectDelays) builder = builder.withAutomaticReconnect(reconnectDelays);
