@@ -47,6 +47,11 @@ def _load(app: Any) -> Any:
 def _hypercorn_config(port: int) -> Any:
     from hypercorn.config import Config
 
+    from signalr_server.app.reason_phrases import install_hypercorn_reason_phrases
+
+    # Serve as `signalr-server run` does, reason phrases included.
+    install_hypercorn_reason_phrases()
+
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]
     config.accesslog = None

@@ -2,7 +2,7 @@
 
 The CLI and the test helpers both need "serve this app on host:port until
 SIGINT/SIGTERM, then shut down gracefully" for hypercorn (asyncio, uvloop or
-trio worker) and uvicorn. Keeping it here means the CLI is only argument
+trio worker), uvicorn and granian. Keeping it here means the CLI is only argument
 parsing, and the choice of server is one keyword.
 """
 
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from ..connections.asgi_types import ASGIApp
+from .reason_phrases import install_hypercorn_reason_phrases
 
 __all__ = [
     "SERVERS",
@@ -32,9 +33,9 @@ __all__ = [
     "serve",
 ]
 
-ServerName = Literal["hypercorn", "uvicorn"]
+ServerName = Literal["hypercorn", "uvicorn", "granian"]
 WorkerClass = Literal["asyncio", "trio", "uvloop"]
-SERVERS: tuple[ServerName, ...] = ("hypercorn", "uvicorn")
+SERVERS: tuple[ServerName, ...] = ("hypercorn", "uvicorn", "granian")
 WORKER_CLASSES: tuple[WorkerClass, ...] = ("asyncio", "trio", "uvloop")
 LOG_LEVELS: tuple[str, ...] = ("critical", "error", "warning", "info", "debug")
 
@@ -66,8 +67,8 @@ class ServeConfig:
                 f"Unknown worker class {self.worker_class!r}; "
                 f"choose one of {', '.join(WORKER_CLASSES)}."
             )
-        if self.server == "uvicorn" and self.worker_class == "trio":
-            raise ValueError("uvicorn cannot run on trio; use --server hypercorn for trio.")
+        if self.server in ("uvicorn", "granian") and self.worker_class == "trio":
+            raise ValueError(f"{self.server} cannot run on trio; use --server hypercorn for trio.")
         if self.log_level.lower() not in LOG_LEVELS:
             raise ValueError(
                 f"Unknown log level {self.log_level!r}; choose one of {', '.join(LOG_LEVELS)}."
@@ -121,6 +122,8 @@ def serve(app: ASGIApp, config: ServeConfig | None = None) -> None:
     _configure_logging(config.log_level)
     if config.server == "uvicorn":
         _serve_uvicorn(app, config)
+    elif config.server == "granian":
+        _serve_granian(app, config)
     else:
         _serve_hypercorn(app, config)
 
@@ -147,6 +150,7 @@ def _hypercorn_config(config: ServeConfig) -> Any:
 
 
 def _serve_hypercorn(app: ASGIApp, config: ServeConfig) -> None:
+    install_hypercorn_reason_phrases()
     hyper = _hypercorn_config(config)
     # hypercorn's own ASGI types are TypedDicts; any conforming app works.
     framework: Any = app
@@ -232,6 +236,50 @@ def _serve_uvicorn(app: ASGIApp, config: ServeConfig) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _serve_granian(app: ASGIApp, config: ServeConfig) -> None:
+    """Serve with granian's embedded server: one Rust HTTP/WebSocket worker
+    driving our app on this process's event loop (asyncio or uvloop).
+
+    The embedded mode takes the app object itself, so ``run`` and ``demo``
+    behave the same as under hypercorn; granian's own CLI would re-import the
+    app from a string in a worker process instead.
+    """
+    try:
+        from granian.constants import Interfaces
+        from granian.server.embed import Server as GranianServer
+    except ImportError:
+        raise SystemExit(
+            "The granian server needs the 'granian' package (pip install granian)."
+        ) from None
+    # granian logs a warning that its embedded mode is experimental; keep our
+    # log level in charge of its logger rather than granian's defaults.
+    logging.getLogger("_granian").setLevel(logging.getLevelName(config.log_level.upper()))
+    server = GranianServer(
+        app,
+        address=config.host,
+        port=config.port,
+        interface=Interfaces.ASGI,
+        websockets=True,
+        log_access=config.access_log,
+    )
+
+    async def main() -> None:
+        stop_task = asyncio.ensure_future(_stop_granian_on_signal(server))
+        try:
+            await server.serve()
+        finally:
+            stop_task.cancel()
+
+    loop_factory = _uvloop_factory() if config.worker_class == "uvloop" else None
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(main())
+
+
+async def _stop_granian_on_signal(server: Any) -> None:
+    await _wait_for_signal_asyncio()
+    server.stop()
 
 
 class _ShutdownRequested(Exception):
