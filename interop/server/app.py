@@ -22,16 +22,13 @@ test can give several connections the same user.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from signalr_server.app import SignalR
+from signalr_server.app.plain_http import read_body, send_json
+from signalr_server.connections.asgi_types import Receive, Scope, Send
 from signalr_server.connections.context import ConnectionContext
 from signalr_server.hubs import Hub, HubContext, HubException, HubOptions
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class InteropHub(Hub):
@@ -140,29 +137,21 @@ class PushRoutes:
         self.hub: HubContext | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                event = await receive()
-                if event["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif event["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
+        if scope["type"] != "http":  # SignalR runs fine with a fallback that skips the lifespan
             return
         path: str = scope["path"]
         method: str = scope["method"]
         if path == "/health" and method == "GET":
-            await _respond(send, 200, {"status": "ok"})
+            await send_json(send, 200, {"status": "ok"})
             return
         if not path.startswith("/push/") or method != "POST" or self.hub is None:
-            await _respond(send, 404, {"error": "Not Found"})
+            await send_json(send, 404, {"error": "Not Found"})
             return
         kind, _, name = path.removeprefix("/push/").partition("/")
         try:
-            payload = json.loads(await _read_body(receive))["payload"]
+            payload = json.loads(await read_body(receive))["payload"]
         except (ValueError, KeyError, TypeError):
-            await _respond(send, 400, {"error": 'Expected {"payload": ...}.'})
+            await send_json(send, 400, {"error": 'Expected {"payload": ...}.'})
             return
         clients = self.hub.clients
         if kind == "all" and not name:
@@ -174,30 +163,9 @@ class PushRoutes:
         elif kind == "client" and name:
             await clients.client(name).send("Pushed", "client", payload)
         else:
-            await _respond(send, 404, {"error": "Not Found"})
+            await send_json(send, 404, {"error": "Not Found"})
             return
-        await _respond(send, 202, {"status": "accepted"})
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        event = await receive()
-        chunks.append(event.get("body", b""))
-        if not event.get("more_body", False):
-            return b"".join(chunks)
-
-
-async def _respond(send: Send, status: int, payload: Any) -> None:
-    body = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+        await send_json(send, 202, {"status": "accepted"})
 
 
 def create_app() -> SignalR:

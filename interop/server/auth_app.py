@@ -26,7 +26,6 @@ import json
 import secrets
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import jwt
@@ -34,13 +33,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from signalr_server.app import SignalR
+from signalr_server.app.plain_http import read_body, send_json, send_response
 from signalr_server.auth import JwtBearerAuthenticator, JwtBearerOptions, User
+from signalr_server.connections.asgi_types import Receive, Scope, Send
 from signalr_server.hubs import Hub, HubOptions
 from signalr_server.hubs.authorization import AuthorizationContext, authorize
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 SIGNING_KEY = secrets.token_bytes(64)
 _RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -128,29 +125,21 @@ def issue_token(sub: str, roles: list[str], tenant: str | None, lifetime: float)
 
 class Routes:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                event = await receive()
-                if event["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif event["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
+        if scope["type"] != "http":  # SignalR runs fine with a fallback that skips the lifespan
             return
         path, method = scope["path"], scope["method"]
         if path == "/health" and method == "GET":
-            await _respond(send, 200, b"ok")
+            await send_response(send, 200, b"ok")
         elif path == "/public-key" and method == "GET":
-            await _respond(send, 200, RSA_PUBLIC_PEM.encode())
+            await send_response(send, 200, RSA_PUBLIC_PEM.encode())
         elif path == "/counters" and method == "GET":
-            await _respond(send, 200, json.dumps(dict(counters)).encode(), b"application/json")
+            await send_json(send, 200, dict(counters))
         elif path == "/counters/reset" and method == "POST":
             counters.clear()
-            await _respond(send, 204, b"")
+            await send_response(send, 204, b"")
         elif path == "/token" and method == "POST":
             try:
-                body = json.loads(await _read_body(receive))
+                body = json.loads(await read_body(receive))
                 token = issue_token(
                     str(body["sub"]),
                     [str(role) for role in body.get("roles", [])],
@@ -158,33 +147,11 @@ class Routes:
                     float(body.get("lifetime", 60)),
                 )
             except (ValueError, KeyError, TypeError):
-                await _respond(send, 400, b'Expected {"sub": ...}')
+                await send_response(send, 400, b'Expected {"sub": ...}')
                 return
-            await _respond(send, 200, token.encode())
+            await send_response(send, 200, token.encode())
         else:
-            await _respond(send, 404, b"Not Found")
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        event = await receive()
-        chunks.append(event.get("body", b""))
-        if not event.get("more_body", False):
-            return b"".join(chunks)
-
-
-async def _respond(
-    send: Send, status: int, body: bytes, content_type: bytes = b"text/plain"
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type)],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+            await send_response(send, 404, b"Not Found")
 
 
 def create_app() -> SignalR:

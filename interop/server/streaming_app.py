@@ -16,21 +16,18 @@ Routes:
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs
 
 import anyio
 
 from signalr_server.app import SignalR
+from signalr_server.app.plain_http import send_json
+from signalr_server.connections.asgi_types import Receive, Scope, Send
 from signalr_server.connections.options import HttpConnectionOptions
 from signalr_server.hubs import Hub, HubContext, HubException, HubOptions
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 recorded: defaultdict[str, list[int]] = defaultdict(list)
 """Numbers each connection sent with ``Record``, in arrival order."""
@@ -128,22 +125,14 @@ class Routes:
         self.hub: HubContext | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                event = await receive()
-                if event["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif event["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
+        if scope["type"] != "http":  # SignalR runs fine with a fallback that skips the lifespan
             return
         path: str = scope["path"]
         if path == "/health":
-            await _respond(send, 200, {"status": "ok"})
+            await send_json(send, 200, {"status": "ok"})
             return
         if not path.startswith("/clientresult/") or self.hub is None:
-            await _respond(send, 404, {"error": "Not Found"})
+            await send_json(send, 404, {"error": "Not Found"})
             return
         connection_id = path.removeprefix("/clientresult/")
         query = parse_qs(scope.get("query_string", b"").decode())
@@ -151,21 +140,9 @@ class Routes:
         try:
             result = await self.hub.clients.client(connection_id).invoke(method, timeout=10)
         except (HubException, TimeoutError) as exc:
-            await _respond(send, 200, {"error": str(exc) or type(exc).__name__})
+            await send_json(send, 200, {"error": str(exc) or type(exc).__name__})
             return
-        await _respond(send, 200, {"result": result})
-
-
-async def _respond(send: Send, status: int, payload: Any) -> None:
-    body = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+        await send_json(send, 200, {"result": result})
 
 
 def create_app() -> SignalR:

@@ -16,11 +16,15 @@ from typing import Any
 from ..connections.asgi_types import Receive, Scope, Send
 from ..hubs import Hub, HubContext
 from .asgi import SignalR
+from .plain_http import BodyTooLarge, read_body, send_json, send_response
 
 __all__ = ["ChatHub", "DemoRoutes", "NotificationHub", "create_demo_app", "display_name"]
 
 MAX_BODY_BYTES = 64 * 1024
 """Notification bodies are tiny; anything bigger is refused rather than buffered."""
+
+_NO_CACHE = (b"cache-control", b"no-cache")
+_CACHE_AN_HOUR = (b"cache-control", b"public, max-age=3600")
 
 _NAME_CLAIMS = (
     "name",
@@ -108,9 +112,8 @@ class DemoRoutes:
         self._bundle = _static_file("signalr.min.js")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _answer_lifespan(receive, send)
-            return
+        # The lifespan needs nothing here: ``SignalR`` accepts a fallback that
+        # ignores it.
         if scope["type"] != "http":
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1000})
@@ -119,25 +122,11 @@ class DemoRoutes:
         method: str = scope.get("method", "GET")
 
         if path in ("/", "/index.html"):
-            if method not in ("GET", "HEAD"):
-                await _method_not_allowed(send, "GET, HEAD")
-                return
-            await _respond(
-                send, 200, self._index, "text/html; charset=utf-8", head=method == "HEAD"
-            )
+            await _static(send, method, self._index, b"text/html; charset=utf-8", _NO_CACHE)
             return
         if path == "/signalr.min.js":
-            if method not in ("GET", "HEAD"):
-                await _method_not_allowed(send, "GET, HEAD")
-                return
-            await _respond(
-                send,
-                200,
-                self._bundle,
-                "application/javascript; charset=utf-8",
-                head=method == "HEAD",
-                cache=True,
-            )
+            javascript = b"application/javascript; charset=utf-8"
+            await _static(send, method, self._bundle, javascript, _CACHE_AN_HOUR)
             return
         if path.startswith("/api/notify/"):
             await self._notify(path.removeprefix("/api/notify/"), method, receive, send)
@@ -157,11 +146,10 @@ class DemoRoutes:
             await _method_not_allowed(send, "POST")
             return
 
-        body = await _read_body(receive, MAX_BODY_BYTES)
-        if body is None:
-            await _json(
-                send, 413, {"error": f"Request body is larger than {MAX_BODY_BYTES} bytes."}
-            )
+        try:
+            body = await read_body(receive, limit=MAX_BODY_BYTES)
+        except BodyTooLarge as exc:
+            await _json(send, 413, {"error": str(exc)})
             return
         message, error = _parse_notification(body)
         if error is not None:
@@ -200,65 +188,30 @@ def _parse_notification(body: bytes) -> tuple[Any, str | None]:
     return payload["message"], None
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole request body, or ``None`` once it grows past ``limit``."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        event = await receive()
-        if event["type"] == "http.disconnect":
-            break
-        chunk: bytes = event.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not event.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-async def _respond(
-    send: Send,
-    status: int,
-    body: bytes,
-    content_type: str,
-    *,
-    head: bool = False,
-    cache: bool = False,
-    extra_headers: list[tuple[bytes, bytes]] | None = None,
+async def _static(
+    send: Send, method: str, body: bytes, content_type: bytes, cache: tuple[bytes, bytes]
 ) -> None:
-    headers = [
-        (b"content-type", content_type.encode("latin-1")),
-        (b"content-length", str(len(body)).encode("ascii")),
-        (b"cache-control", b"public, max-age=3600" if cache else b"no-cache"),
-    ]
-    headers.extend(extra_headers or ())
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"" if head else body})
-
-
-async def _json(send: Send, status: int, payload: Mapping[str, Any]) -> None:
-    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
-    await _respond(send, status, body, "application/json")
-
-
-async def _method_not_allowed(send: Send, allow: str) -> None:
-    body = json.dumps({"error": f"Method not allowed; use {allow}."}).encode("utf-8")
-    await _respond(
-        send, 405, body, "application/json", extra_headers=[(b"allow", allow.encode("ascii"))]
+    """A file the page needs: GET or HEAD only, with its caching header."""
+    if method not in ("GET", "HEAD"):
+        await _method_not_allowed(send, "GET, HEAD")
+        return
+    await send_response(
+        send, 200, body, content_type=content_type, headers=[cache], head=method == "HEAD"
     )
 
 
-async def _answer_lifespan(receive: Receive, send: Send) -> None:
-    """Nothing to start or stop; just acknowledge, in case lifespan is forwarded."""
-    while True:
-        event = await receive()
-        if event["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif event["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+async def _json(send: Send, status: int, payload: Mapping[str, Any]) -> None:
+    """API answers are never cached: each reports what just happened."""
+    await send_json(send, status, payload, headers=[_NO_CACHE])
+
+
+async def _method_not_allowed(send: Send, allow: str) -> None:
+    await send_json(
+        send,
+        405,
+        {"error": f"Method not allowed; use {allow}."},
+        headers=[_NO_CACHE, (b"allow", allow.encode("ascii"))],
+    )
 
 
 def create_demo_app() -> SignalR:

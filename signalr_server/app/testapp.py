@@ -42,7 +42,8 @@ import jwt
 
 from .. import __version__
 from ..auth.jwt_bearer import JwtBearerAuthenticator, JwtBearerOptions
-from ..connections.asgi_types import Message, Receive, Scope, Send
+from ..connections.asgi_types import Receive, Scope, Send
+from ..connections.cors import with_headers
 from ..connections.options import HttpTransportType
 from ..connections.responses import send_response
 from ..hubs import HubContext, HubOptions, InMemoryHubLifetimeManager
@@ -98,20 +99,6 @@ def _headers(scope: Scope) -> dict[str, str]:
 def _query(scope: Scope) -> dict[str, list[str]]:
     raw: bytes = scope.get("query_string", b"")
     return parse_qs(raw.decode("latin-1"), keep_blank_values=True)
-
-
-def _append_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
-    """``send`` with ``extra`` added to the response start (HTTP responses only)."""
-    if not extra:
-        return send
-
-    async def wrapped(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = dict(message)
-            message["headers"] = [*message.get("headers", ()), *extra]
-        await send(message)
-
-    return wrapped
 
 
 def _cors_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
@@ -220,7 +207,7 @@ class TestApp:
 
         # Middleware in the reference's order: CORS, the two redirects, the
         # negotiate cookies, the bad negotiate; then the endpoints.
-        send = _append_headers(send, _cors_headers(headers))
+        send = with_headers(send, _cors_headers(headers))
         if method == "OPTIONS":
             await send_response(send, 204, content_type=None)
             return
@@ -231,7 +218,7 @@ class TestApp:
             await self._redirect(scope, send)
             return
         if "/negotiate" in path:
-            send = _append_headers(send, _negotiate_cookies(scope.get("scheme") == "https"))
+            send = with_headers(send, _negotiate_cookies(scope.get("scheme") == "https"))
         if _segment_prefix(path, "/bad-negotiate"):
             await send_response(send, 400, _BAD_NEGOTIATE_BODY, content_type=_TEXT)
             return

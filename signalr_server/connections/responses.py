@@ -27,14 +27,17 @@ async def send_response(
     *,
     content_type: bytes | None = TEXT_PLAIN,
     headers: Iterable[tuple[bytes, bytes]] = (),
+    head: bool = False,
 ) -> None:
+    """Send ``status`` with ``body`` and its length; ``head`` answers a HEAD
+    request: the same headers (``Content-Length`` included) but no body."""
     raw_headers = list(headers)
     if content_type is not None:
         raw_headers.append((b"content-type", content_type))
     if status not in _NO_BODY_STATUSES:
         raw_headers.append((b"content-length", str(len(body)).encode("ascii")))
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": b"" if head else body})
 
 
 def supports_websocket_http_response(scope: Scope) -> bool:

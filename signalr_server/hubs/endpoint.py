@@ -14,7 +14,7 @@ from ..connections.context import RequestInfo
 from .handler import HubConnectionHandler, UserIdProvider, default_user_identifier
 from .hub import Hub
 from .hub_context import HubContext
-from .lifetime import HubLifetimeManager, InMemoryHubLifetimeManager
+from .lifetime import HubLifetimeManager
 from .options import HubOptions
 from .services import ServiceRegistry
 
@@ -34,16 +34,13 @@ class HubEndpoint:
         user_id_provider: UserIdProvider = default_user_identifier,
     ) -> None:
         self.hub_type = hub_type
-        self.options = options or HubOptions()
-        self.lifetime_manager = lifetime_manager or InMemoryHubLifetimeManager()
-        self.services = services or ServiceRegistry()
+        # The handler fills in the defaults; the endpoint shares its choices.
         self.handler = HubConnectionHandler(
-            hub_type,
-            self.options,
-            self.lifetime_manager,
-            self.services,
-            user_id_provider=user_id_provider,
+            hub_type, options, lifetime_manager, services, user_id_provider=user_id_provider
         )
+        self.options: HubOptions = self.handler.options
+        self.lifetime_manager: HubLifetimeManager = self.handler.lifetime_manager
+        self.services: ServiceRegistry = self.handler.services
         self.context = HubContext(self.lifetime_manager)
 
     @property

@@ -151,16 +151,20 @@ async def test_unknown_routes_get_404(http: httpx.AsyncClient, route: str) -> No
 
 
 @pytest.mark.anyio
-async def test_routes_answer_lifespan_when_forwarded() -> None:
-    routes = DemoRoutes()
-    sent: list[dict[str, Any]] = []
+async def test_demo_lifespan_completes_though_its_routes_ignore_it() -> None:
+    """``DemoRoutes`` leaves the lifespan alone; ``SignalR`` still completes it."""
     events = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent: list[str] = []
 
     async def receive() -> dict[str, Any]:
         return next(events)
 
     async def send(message: Any) -> None:
-        sent.append(dict(message))
+        sent.append(message["type"])
 
-    await routes({"type": "lifespan"}, receive, send)
-    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    await DemoRoutes()({"type": "lifespan"}, receive, send)
+    assert sent == []
+
+    events = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    await create_demo_app()({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]

@@ -17,6 +17,7 @@ import pytest
 from signalr_server.app import SignalR
 from signalr_server.connections import (
     ConnectionContext,
+    HttpConnection,
     HttpConnectionDispatcher,
     HttpConnectionOptions,
     HttpTransportType,
@@ -57,6 +58,17 @@ def dispatcher(app: SignalR, base: str = "/hub") -> HttpConnectionDispatcher:
 async def negotiated_token(client: httpx.AsyncClient, base: str = "/hub") -> str:
     response = await client.post(f"{base}/negotiate?negotiateVersion=1")
     return str(response.json()["connectionToken"])
+
+
+async def connection_on(
+    app: SignalR, client: httpx.AsyncClient, transport: HttpTransportType
+) -> HttpConnection:
+    """A fresh ``/hub`` connection, already bound to ``transport``."""
+    token = await negotiated_token(client)
+    connection = dispatcher(app).manager.get(token)
+    assert connection is not None
+    connection.try_set_transport(transport)
+    return connection
 
 
 async def drive_websocket(
@@ -153,10 +165,7 @@ async def test_disabled_transport_requests_are_404(client: httpx.AsyncClient) ->
 async def test_post_and_delete_on_websocket_connection(
     app: SignalR, client: httpx.AsyncClient
 ) -> None:
-    token = await negotiated_token(client)
-    connection = dispatcher(app).manager.get(token)
-    assert connection is not None
-    connection.try_set_transport(HttpTransportType.WebSockets)
+    token = (await connection_on(app, client, HttpTransportType.WebSockets)).token
     response = await client.post(f"/hub?id={token}", content=b"{}\x1e")
     assert (response.status_code, response.text) == (
         405,
@@ -200,20 +209,14 @@ async def test_websocket_transport_disabled(app: SignalR, client: httpx.AsyncCli
 async def test_websocket_on_active_connection_is_409(
     app: SignalR, client: httpx.AsyncClient
 ) -> None:
-    token = await negotiated_token(client)
-    connection = dispatcher(app).manager.get(token)
-    assert connection is not None
-    connection.try_set_transport(HttpTransportType.WebSockets)
+    token = (await connection_on(app, client, HttpTransportType.WebSockets)).token
     assert http_answer(await drive_websocket(app, "/hub", f"id={token}")) == (409, b"")
 
 
 async def test_websocket_cannot_change_transport(app: SignalR, client: httpx.AsyncClient) -> None:
-    token = await negotiated_token(client)
-    connection = dispatcher(app).manager.get(token)
-    assert connection is not None
-    connection.try_set_transport(HttpTransportType.LongPolling)
+    connection = await connection_on(app, client, HttpTransportType.LongPolling)
     connection.mark_inactive()
-    answer = http_answer(await drive_websocket(app, "/hub", f"id={token}"))
+    answer = http_answer(await drive_websocket(app, "/hub", f"id={connection.token}"))
     assert answer == (400, b"Cannot change transports mid-connection")
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -12,6 +9,7 @@ from websockets.sync.client import connect
 
 from signalr_server.connections import ConnectionManager
 
+from .apps import eventually
 from .conftest import LiveServer
 
 
@@ -24,16 +22,6 @@ def negotiate(server: LiveServer, path: str = "/echo") -> dict[str, object]:
 
 def manager(server: LiveServer, base: str) -> ConnectionManager:
     return dict(server.app._endpoints)[base].manager
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Wait for a condition set by the server thread (not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_negotiated_echo_uses_text_frames(live_server: LiveServer) -> None:

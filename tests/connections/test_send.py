@@ -62,6 +62,34 @@ def body_parts(*parts: bytes, broken: bool = False) -> Receive:
     return receive
 
 
+class HeldBody:
+    """A body of two chunks whose second one waits for ``release()``, so a
+    test can act while the server is in the middle of reading the POST."""
+
+    def __init__(self, first: bytes, second: bytes) -> None:
+        self._parts: list[dict[str, Any]] = [
+            {"type": "http.request", "body": first, "more_body": True},
+            {"type": "http.request", "body": second, "more_body": False},
+        ]
+        self._released = anyio.Event()
+
+    @property
+    def first_read(self) -> bool:
+        return len(self._parts) < 2
+
+    async def wait_first_read(self) -> None:
+        while not self.first_read:
+            await anyio.sleep(0)
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def __call__(self) -> dict[str, Any]:
+        if self.first_read:
+            await self._released.wait()
+        return self._parts.pop(0)
+
+
 async def post(
     endpoint: HttpConnectionDispatcher, token: str, receive: Receive
 ) -> tuple[int, dict[bytes, bytes], bytes]:
@@ -132,28 +160,18 @@ async def test_connection_disposed_during_body_is_404(
     endpoint: HttpConnectionDispatcher,
 ) -> None:
     connection = await negotiated(endpoint)
-    second_part = anyio.Event()
-    parts: list[dict[str, Any]] = [
-        {"type": "http.request", "body": b"first", "more_body": True},
-        {"type": "http.request", "body": b"second", "more_body": False},
-    ]
-
-    async def receive() -> dict[str, Any]:
-        if len(parts) == 1:
-            await second_part.wait()
-        return parts.pop(0)
+    body = HeldBody(b"first", b"second")
 
     async with anyio.create_task_group() as tasks:
         results: list[tuple[int, dict[bytes, bytes], bytes]] = []
 
         async def run() -> None:
-            results.append(await post(endpoint, connection.token, receive))
+            results.append(await post(endpoint, connection.token, body))
 
         tasks.start_soon(run)
-        while len(parts) == 2:
-            await anyio.sleep(0)
+        await body.wait_first_read()
         endpoint.manager.dispose(connection)
-        second_part.set()
+        body.release()
     assert results[0][0] == 404
 
 
@@ -183,17 +201,7 @@ async def test_concurrent_posts_run_one_after_another(
     endpoint: HttpConnectionDispatcher,
 ) -> None:
     connection = await negotiated(endpoint)
-    release_first = anyio.Event()
-    first_parts: list[dict[str, Any]] = [
-        {"type": "http.request", "body": b"A1", "more_body": True},
-        {"type": "http.request", "body": b"A2", "more_body": False},
-    ]
-
-    async def first_receive() -> dict[str, Any]:
-        if len(first_parts) == 1:
-            await release_first.wait()
-        return first_parts.pop(0)
-
+    first_body = HeldBody(b"A1", b"A2")
     statuses: list[tuple[str, int]] = []
 
     async def run(name: str, receive: Receive) -> None:
@@ -201,14 +209,13 @@ async def test_concurrent_posts_run_one_after_another(
         statuses.append((name, status))
 
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(run, "first", first_receive)
-        while len(first_parts) == 2:
-            await anyio.sleep(0)
+        tasks.start_soon(run, "first", first_body)
+        await first_body.wait_first_read()
         tasks.start_soon(run, "second", body_parts(b"B1", b"B2"))
         # Let the second POST run as far as it can: it must wait, not 409.
         for _ in range(20):
             await anyio.sleep(0)
         assert statuses == []
-        release_first.set()
+        first_body.release()
     assert statuses == [("first", 200), ("second", 200)]
     assert await connection.receive() == b"A1A2B1B2"

@@ -138,17 +138,18 @@ def test_graceful_close_ends_the_connection(base_url: str) -> None:
     assert reconnect_refused(base_url, token) == 404
 
 
-def test_without_stateful_reconnect_a_drop_ends_the_connection(base_url: str) -> None:
-    token, _ = negotiate(base_url, stateful=False)
-    ws = ws_connect(base_url, token)
-    handshake(ws, 1)
-    drop(ws)
-    time.sleep(0.2)
-    assert reconnect_refused(base_url, token) == 404
-
-
-def test_version_1_handshake_disables_it_for_the_connection(base_url: str) -> None:
-    token, _ = negotiate(base_url)
+@pytest.mark.parametrize(
+    "offered_in_negotiate",
+    [
+        pytest.param(False, id="not-asked-for-in-negotiate"),
+        pytest.param(True, id="asked-for-but-version-1-handshake"),
+    ],
+)
+def test_a_drop_ends_the_connection_unless_both_steps_enabled_it(
+    base_url: str, offered_in_negotiate: bool
+) -> None:
+    """Stateful reconnect needs both the negotiate request and a version 2 handshake."""
+    token, _ = negotiate(base_url, stateful=offered_in_negotiate)
     ws = ws_connect(base_url, token)
     handshake(ws, 1)
     drop(ws)

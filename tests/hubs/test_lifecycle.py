@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import anyio
 import pytest
 
@@ -64,16 +67,29 @@ class FailingHub(Hub):
         EVENTS.append(("disconnected", error))
 
 
-async def run_to_end(
-    handler: HubConnectionHandler, connection: FakeConnection, *pushes: bytes
-) -> TestClient:
+@asynccontextmanager
+async def until_handler_ends(
+    handler: HubConnectionHandler, connection: FakeConnection | None = None
+) -> AsyncIterator[TestClient]:
+    """Run ``handler`` and handshake; on exit wait (at most 5 s) for it to end by itself.
+
+    Unlike ``connected``, the input stays open: the block must make the
+    server end the conversation (a close, an error, a timeout, an abort).
+    """
+    connection = connection or FakeConnection()
     client = TestClient(connection)
     with anyio.fail_after(5):
         async with anyio.create_task_group() as task_group:
             task_group.start_soon(handler, connection)
             await client.handshake()
-            for data in pushes:
-                connection.push(data)
+            yield client
+
+
+async def run_to_end(handler: HubConnectionHandler, *pushes: bytes) -> TestClient:
+    """Handshake, push ``pushes`` as raw client bytes, and wait for the handler to end."""
+    async with until_handler_ends(handler) as client:
+        for data in pushes:
+            client.connection.push(data)
     return client
 
 
@@ -87,28 +103,21 @@ async def test_connect_and_disconnect_hooks_and_items() -> None:
 
 
 async def test_client_close_is_answered_and_reported() -> None:
-    connection = FakeConnection()
-    handler = HubConnectionHandler(LifeHub)
-    client = await run_to_end(handler, connection, b'{"type":7,"error":"bye"}\x1e')
+    client = await run_to_end(HubConnectionHandler(LifeHub), b'{"type":7,"error":"bye"}\x1e')
     assert await client.next_message() == CloseMessage()
     kind, error = EVENTS[-1]
     assert kind == "disconnected" and isinstance(error, ClientClosedError) and str(error) == "bye"
 
 
 async def test_plain_client_close() -> None:
-    connection = FakeConnection()
-    client = await run_to_end(HubConnectionHandler(LifeHub), connection, b'{"type":7}\x1e')
+    client = await run_to_end(HubConnectionHandler(LifeHub), b'{"type":7}\x1e')
     assert await client.next_message() == CloseMessage()
     assert EVENTS[-1] == ("disconnected", None)
 
 
 async def test_on_connected_failure_closes_without_reconnect() -> None:
-    connection = FakeConnection()
-    client = TestClient(connection)
-    with anyio.fail_after(5):
-        async with anyio.create_task_group() as task_group:
-            task_group.start_soon(HubConnectionHandler(FailingHub), connection)
-            await client.handshake()
+    async with until_handler_ends(HubConnectionHandler(FailingHub)) as client:
+        pass  # the server closes right after the handshake
     assert await client.next_message() == CloseMessage(
         "Connection closed with an error. HubException: not welcome", False
     )
@@ -117,9 +126,8 @@ async def test_on_connected_failure_closes_without_reconnect() -> None:
 
 @pytest.mark.parametrize("detailed", [False, True])
 async def test_protocol_error_closes_with_reconnect(detailed: bool) -> None:
-    connection = FakeConnection()
     handler = HubConnectionHandler(LifeHub, HubOptions(enable_detailed_errors=detailed))
-    client = await run_to_end(handler, connection, b'{"type":1,"target":\x1e')
+    client = await run_to_end(handler, b'{"type":1,"target":\x1e')
     close = await client.next_message()
     assert isinstance(close, CloseMessage) and close.allow_reconnect
     if detailed:
@@ -131,10 +139,9 @@ async def test_protocol_error_closes_with_reconnect(detailed: bool) -> None:
 
 
 async def test_oversize_message_closes_with_reference_text() -> None:
-    connection = FakeConnection()
     options = HubOptions(enable_detailed_errors=True, maximum_receive_message_size=64)
     big = b'{"type":1,"target":"joined","arguments":["' + b"x" * 100 + b'"]}\x1e'
-    client = await run_to_end(HubConnectionHandler(LifeHub, options), connection, big)
+    client = await run_to_end(HubConnectionHandler(LifeHub, options), big)
     assert await client.next_message() == CloseMessage(
         "Connection closed with an error. InvalidDataException: The maximum message size of "
         "64B was exceeded. The message size can be configured in AddHubOptions.",
@@ -162,15 +169,10 @@ async def test_no_pings_on_inherent_keep_alive() -> None:
 @pytest.mark.parametrize("detailed", [False, True])
 async def test_client_timeout_after_first_ping(detailed: bool) -> None:
     options = HubOptions(client_timeout_interval=0.1, enable_detailed_errors=detailed)
-    connection = FakeConnection()
-    client = TestClient(connection)
-    with anyio.fail_after(5):
-        async with anyio.create_task_group() as task_group:
-            task_group.start_soon(HubConnectionHandler(LifeHub, options), connection)
-            await client.handshake()
-            await anyio.sleep(0.2)  # no ping yet: no timeout (old clients never ping)
-            assert (await client.invoke("joined")).result is True
-            client.send(PingMessage())
+    async with until_handler_ends(HubConnectionHandler(LifeHub, options)) as client:
+        await anyio.sleep(0.2)  # no ping yet: no timeout (old clients never ping)
+        assert (await client.invoke("joined")).result is True
+        client.send(PingMessage())
     close = await client.next_message()
     text = "Connection closed with an error."
     if detailed:
@@ -183,28 +185,19 @@ async def test_client_timeout_after_first_ping(detailed: bool) -> None:
 
 
 async def test_abort_from_hub_sends_plain_close() -> None:
-    connection = FakeConnection()
-    client = TestClient(connection)
-    with anyio.fail_after(5):
-        async with anyio.create_task_group() as task_group:
-            task_group.start_soon(HubConnectionHandler(LifeHub), connection)
-            await client.handshake()
-            client.send(InvocationMessage("1", "leave", []))
+    async with until_handler_ends(HubConnectionHandler(LifeHub)) as client:
+        client.send(InvocationMessage("1", "leave", []))
     assert await client.next_message() == CloseMessage()
     assert EVENTS[-1] == ("disconnected", None)
 
 
 async def test_transport_cancellation_still_runs_on_disconnected() -> None:
-    connection = FakeConnection()
-    client = TestClient(connection)
-    with anyio.fail_after(5):
-        async with anyio.create_task_group() as task_group:
-            task_group.start_soon(HubConnectionHandler(LifeHub), connection)
-            await client.handshake()
+    with anyio.CancelScope() as transport_gone:
+        async with until_handler_ends(HubConnectionHandler(LifeHub)) as client:
             client.send(InvocationMessage("1", "slow", ["a", 10]))
             while ("start", "a") not in EVENTS:
                 await anyio.sleep(0.01)
-            task_group.cancel_scope.cancel()
+            transport_gone.cancel()
     assert EVENTS[-1] == ("disconnected", None)
     assert ("end", "a") not in EVENTS
 

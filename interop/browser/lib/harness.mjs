@@ -2,21 +2,11 @@
 // Chromium, and wraps a chat page in the few actions a user takes. Everything
 // the tests assert is read back from the page's DOM, i.e. what a user sees.
 
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import path from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
-import { freePort } from "../../tests/lib/server.mjs";
-
-const interopDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const repoRoot = path.resolve(interopDir, "..");
-const PYTHON = process.env.PYTHON ?? "python3";
-const START_TIMEOUT_MS = 20_000;
-const STOP_TIMEOUT_MS = 8_000;
+import { startServer } from "../../tests/lib/server.mjs";
 
 /** Debian's package puts the launcher here; CHROMIUM_PATH overrides it. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -40,77 +30,12 @@ export const CHROMIUM_ARGS = [
 /** The transports a page can be pinned to with `?transport=`. */
 export const TRANSPORTS = ["WebSockets", "ServerSentEvents", "LongPolling"];
 
-/** `signalr-server demo` on a free port; resolves once `GET /` answers. */
-export class DemoServer {
-  constructor(port) {
-    this.port = port;
-    this.process = null;
-    this.output = "";
-  }
-
-  get url() {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async start() {
-    const child = spawn(
-      PYTHON,
-      ["-m", "signalr_server.app.cli", "demo", "--host", "127.0.0.1", "--port", String(this.port),
-        "--log-level", process.env.SERVER_LOG_LEVEL ?? "warning"],
-      {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          PYTHONPATH: [repoRoot, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
-          PYTHONUNBUFFERED: "1",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    this.process = child;
-    const collect = (chunk) => {
-      this.output = (this.output + chunk.toString()).slice(-20_000);
-      if (process.env.SERVER_OUTPUT) process.stderr.write(chunk);
-    };
-    child.stdout.on("data", collect);
-    child.stderr.on("data", collect);
-    child.exited = new Promise((resolve) => child.once("exit", resolve));
-
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        this.process = null;
-        throw new Error(`demo server exited during start-up:\n${this.output}`);
-      }
-      try {
-        if ((await fetch(`${this.url}/`)).ok) return this;
-      } catch {
-        // not listening yet
-      }
-      await delay(100);
-    }
-    await this.stop();
-    throw new Error(`demo server did not answer within ${START_TIMEOUT_MS} ms:\n${this.output}`);
-  }
-
-  /** SIGTERM, then SIGKILL if the server hangs on shutdown. */
-  async stop() {
-    const child = this.process;
-    if (!child) return;
-    this.process = null;
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-      await child.exited;
-      clearTimeout(timer);
-    }
-  }
-}
-
+/**
+ * `signalr-server demo` on a free 127.0.0.1 port, started and stopped like
+ * the interop servers; resolves once `GET /` (the chat page) answers.
+ */
 export async function startDemoServer() {
-  const server = new DemoServer(await freePort());
-  await server.start();
-  return server;
+  return startServer({ command: "demo", readyPath: "/" });
 }
 
 /** Launches the system Chromium headless; fails loudly if it is not installed. */

@@ -34,7 +34,7 @@ export async function freePort() {
 
 /**
  * The Python server process: `signalr-server run server.app:app` by default,
- * or another CLI command (`command: "testapp"`) that needs no app argument.
+ * or another CLI command (`command: "testapp"` or `"demo"`) that needs no app argument.
  * `readyPath` is the GET route polled until it answers 2xx.
  */
 export class PythonServer {
