@@ -141,8 +141,10 @@ def _hypercorn_config(config: ServeConfig) -> Any:
     host = f"[{config.host}]" if ":" in config.host else config.host
     hyper.bind = [f"{host}:{config.port}"]
     hyper.loglevel = config.log_level.upper()
-    hyper.accesslog = "-" if config.access_log else None
-    hyper.errorlog = "-"
+    # Hand hypercorn plain loggers: they propagate to the handler that
+    # _configure_logging installs, so each line is printed once, in one format.
+    hyper.accesslog = logging.getLogger("hypercorn.access") if config.access_log else None
+    hyper.errorlog = logging.getLogger("hypercorn.error")
     # Keep shutdown short: SignalR connections are closed by the app's
     # lifespan shutdown, and clients reconnect on their own.
     hyper.graceful_timeout = 3.0
