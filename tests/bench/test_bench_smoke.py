@@ -1,0 +1,104 @@
+"""The benchmark suite keeps working: its smoke mode runs end to end.
+
+Only what CI installs is needed (our server and the raw ASGI ceiling on
+hypercorn's asyncio worker). Nothing here looks at how fast anything was:
+the figures are for people, the test is for the machinery.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.dialects import dialect
+from bench.report import aggregate, format_report
+from bench.wsclient import client_frame
+from signalr_server.app.cli import build_parser
+from signalr_server.app.serve import ServeConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.timeout(90)
+def test_smoke_mode_runs_every_scenario_and_prints_one_table() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=80,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    for title in (
+        "Echo: invoke round trips",
+        "Broadcast fan-out",
+        "Group fan-out",
+        "Connection ramp and idle hold",
+        "Slow consumer",
+    ):
+        assert title in out
+    assert "ours@hypercorn-asyncio" in out and "raw@hypercorn-asyncio" in out
+    assert "FAILED" not in out
+    # ratios against the baseline measured in the same run are printed
+    assert "÷ raw same server" in out and "x " in out
+
+
+def test_client_frames_are_masked_with_the_zero_key_and_keep_the_payload() -> None:
+    small = client_frame(b"hi")
+    assert small == b"\x81\x82\x00\x00\x00\x00hi"
+    medium = client_frame(b"x" * 300, binary=True)
+    assert medium[:4] == b"\x82\xfe\x01\x2c" and medium[8:] == b"x" * 300
+    large = client_frame(b"y" * 70000)
+    assert large[1] == 0xFF and int.from_bytes(large[2:10], "big") == 70000
+
+
+def test_dialects_carry_the_reply_markers_and_reject_unknown_names() -> None:
+    for name in ("signalr-json", "signalr-msgpack", "raw", "socketio"):
+        spec = dialect(name)
+        assert b"ECHO" in spec.echo and b"BCAST" in spec.broadcast
+        assert b"g7" in spec.join("g7")
+    assert dialect("signalr-json").echo.endswith(b"\x1e")
+    with pytest.raises(ValueError, match="unknown dialect"):
+        dialect("carrier-pigeon")
+
+
+def test_report_takes_medians_and_ratios_against_the_same_runs_baseline() -> None:
+    records = [
+        {
+            "run": run,
+            "target": target,
+            "kind": kind,
+            "server": "hypercorn-asyncio",
+            "scenario": "echo",
+            "dialect": dialect_name,
+            "param": 100,
+            "rate": rate,
+            "p50_ms": 1.0,
+            "p99_ms": 2.0,
+            "gen_cpu": 0.3,
+        }
+        for run, (ours_rate, raw_rate) in enumerate(
+            [(600.0, 1000.0), (500.0, 1000.0), (700.0, 1000.0)]
+        )
+        for target, kind, dialect_name, rate in (
+            ("ours@hypercorn-asyncio", "ours", "signalr-json", ours_rate),
+            ("raw@hypercorn-asyncio", "raw", "raw", raw_rate),
+        )
+    ]
+    table = aggregate(records)
+    assert table[("ours@hypercorn-asyncio", "echo", "signalr-json", 100)]["rate"] == 600.0
+    text = format_report(table, {"seconds": 1.0})
+    assert "0.60x" in text
+    assert "target echo ≥ 0.6x raw ASGI (ours@hypercorn-asyncio, 100 conns): 0.60x PASS" in text
+
+
+def test_granian_is_a_cli_server_choice_and_refuses_trio() -> None:
+    args = build_parser().parse_args(["run", "app:app", "--server", "granian"])
+    assert args.server == "granian"
+    assert ServeConfig(server="granian", worker_class="uvloop").server == "granian"
+    with pytest.raises(ValueError, match="granian cannot run on trio"):
+        ServeConfig(server="granian", worker_class="trio")
