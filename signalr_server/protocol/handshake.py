@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import HandshakeError, MessageTooLargeError, ProtocolError
 from .framing import RECORD_SEPARATOR
-from .json_protocol import load_json_object
+from .json_loading import load_json_object
 from .messages import HandshakeRequest, HandshakeResponse
 
 __all__ = [
