@@ -1,0 +1,1 @@
+"""Third-party Python SignalR clients from PyPI driving our server as extra peers."""
