@@ -7,11 +7,10 @@ transports only pump bytes in and out of it.
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -108,14 +107,22 @@ class HttpConnection:
         self._over_limit_since: float | None = None
         self._handler_scope: anyio.CancelScope | None = None
         self._handler_done: anyio.Event | None = None
+        self.send_started_at: float | None = None
+        """``time.monotonic()`` when the transport's current ASGI send began
+        (``None`` between sends). The manager's sweep compares it with
+        ``transport_send_timeout``, so a send needs no timer of its own."""
+        self.writer_scope: anyio.CancelScope | None = None
+        """Set by the transport that writes: cancelling it stops a stalled send."""
 
     def __repr__(self) -> str:
         return f"<HttpConnection {self.connection_id} {self.status.value} {self.transport_name}>"
 
     # -- ConnectionContext -------------------------------------------------
 
-    async def receive(self) -> bytes:
-        return await self.inbound.take()
+    def receive(self) -> Coroutine[Any, Any, bytes]:
+        # Hands back the channel's coroutine instead of awaiting it in a frame
+        # of its own: one frame less held by every idle connection.
+        return self.inbound.take()
 
     async def send(self, data: bytes) -> None:
         if self._detached:
@@ -193,27 +200,58 @@ class HttpConnection:
         if self._reconnect_callback is not None:
             self._reconnect_callback()
 
-    @contextlib.contextmanager
-    def serving_transport(self) -> Iterator[None]:
-        """Wraps a WebSocket request's run so a reconnect can stop it (SR-10)."""
-        scope, ended = anyio.CancelScope(), anyio.Event()
-        self._transport_scope, self._transport_ended = scope, ended
-        try:
-            with scope:
-                yield
-        finally:
-            ended.set()
-            if self._transport_scope is scope:
-                self._transport_scope = self._transport_ended = None
+    def begin_transport(self) -> anyio.CancelScope:
+        """The scope a WebSocket request runs in, so a reconnect (SR-10) or a
+        stalled send can stop it; pair with ``end_transport`` in a ``finally``.
+
+        Plain methods rather than a context manager, and the event that
+        ``stop_transport`` waits on is made only when someone waits: every
+        idle connection would otherwise hold a suspended generator and an event.
+        """
+        scope = anyio.CancelScope()
+        self._transport_scope, self._transport_ended = scope, None
+        self.writer_scope = scope
+        return scope
+
+    def end_transport(self, scope: anyio.CancelScope) -> None:
+        if self.writer_scope is scope:
+            self.writer_scope = None
+            self.send_started_at = None
+        if self._transport_scope is scope:
+            ended = self._transport_ended
+            self._transport_scope = self._transport_ended = None
+            if ended is not None:
+                ended.set()
 
     async def stop_transport(self) -> None:
         """Cancel the running socket request and wait until it has let go."""
-        scope, ended = self._transport_scope, self._transport_ended
-        if scope is not None and ended is not None:
-            scope.cancel()
-            await ended.wait()
+        scope = self._transport_scope
+        if scope is None:
+            return
+        ended = self._transport_ended
+        if ended is None:
+            ended = self._transport_ended = anyio.Event()
+        scope.cancel()
+        await ended.wait()
 
     # -- transport side ------------------------------------------------------
+
+    def send_stalled_for(self, now: float) -> float:
+        """Seconds the transport's current send has been waiting (0 if none is).
+
+        A cancel scope per send would cost more than the send itself on a busy
+        connection; instead the writer stamps ``send_started_at`` around each
+        send and the manager's sweep calls ``cancel_stalled_send``.
+        """
+        started = self.send_started_at
+        return 0.0 if started is None else now - started
+
+    def cancel_stalled_send(self) -> None:
+        """A send exceeded the send timeout: abort, and stop the writing request."""
+        self.abort("A send to the client exceeded the send timeout.")
+        scope = self.writer_scope
+        if scope is not None:
+            scope.cancel()
 
     async def take_outbound(self) -> bytes:
         """What a transport writes next: every queued chunk, joined."""
@@ -259,12 +297,11 @@ class HttpConnection:
         if self._handler_scope is not None:
             return
         self._handler_scope = anyio.CancelScope()
-        self._handler_done = anyio.Event()
         name = f"signalr-handler-{self.connection_id}"
         runner.start_soon(lambda: self._run_handler(handler), name)
 
     async def _run_handler(self, handler: ConnectionHandler) -> None:
-        assert self._handler_scope is not None and self._handler_done is not None
+        assert self._handler_scope is not None
         try:
             with self._handler_scope:
                 try:
@@ -282,11 +319,17 @@ class HttpConnection:
             # Completing (not discarding) lets the transport flush what the
             # handler queued last, such as a Close message, before closing.
             self.outbound.close()
-            self._handler_done.set()
+            if self._handler_done is not None:
+                self._handler_done.set()
 
     async def wait_handler_finished(self) -> None:
-        if self._handler_done is not None:
-            await self._handler_done.wait()
+        """Wait for a started handler to return (the event exists only while
+        someone waits, which is at shutdown)."""
+        if self._handler_scope is None or self.handler_finished:
+            return
+        if self._handler_done is None:
+            self._handler_done = anyio.Event()
+        await self._handler_done.wait()
 
     def over_limit_for(self, now: float) -> float:
         """Seconds the outbound buffer has stayed over its bound (0 if it is not)."""

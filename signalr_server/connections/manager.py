@@ -86,8 +86,10 @@ class ConnectionManager:
 
     def sweep(self, now: float | None = None) -> None:
         """Expire connections with no active transport for longer than the
-        disconnect timeout, and abort those whose outbound buffer stayed over
-        its bound for longer than the send timeout."""
+        disconnect timeout, abort those whose outbound buffer stayed over its
+        bound for longer than the send timeout, and stop transport sends that
+        have waited longer than the send timeout (the reference checks both on
+        its one-second heartbeat too)."""
         now = time.monotonic() if now is None else now
         for connection in list(self._connections.values()):
             if (
@@ -98,6 +100,8 @@ class ConnectionManager:
                 self.dispose(connection)
             elif connection.over_limit_for(now) > self.options.transport_send_timeout:
                 connection.abort("The client did not read its data within the send timeout.")
+            elif connection.send_stalled_for(now) > self.options.transport_send_timeout:
+                connection.cancel_stalled_send()
 
     def _ensure_sweeping(self) -> None:
         if self._sweep_scope is None:

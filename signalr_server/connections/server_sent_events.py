@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from time import monotonic
 
 import anyio
 
@@ -102,7 +103,16 @@ class ServerSentEventsTransport:
                 task_group.cancel_scope.cancel()
 
             task_group.start_soon(watch_disconnect)
-            finished = await self._write_events(send)
+            writer = anyio.CancelScope()
+            self._connection.writer_scope = writer
+            try:
+                with writer:
+                    finished = await self._write_events(send)
+            finally:
+                self._connection.writer_scope = None
+                self._connection.send_started_at = None
+            if writer.cancelled_caught:
+                finished = False  # aborted by the sweep (``cancel_stalled_send``)
             task_group.cancel_scope.cancel()
         if finished and not client_gone:
             try:
@@ -125,13 +135,13 @@ class ServerSentEventsTransport:
                 "body": format_sse_event(data),
                 "more_body": True,
             }
+            # The manager's sweep enforces the send timeout (``cancel_stalled_send``).
+            connection.send_started_at = monotonic()
             try:
-                with anyio.move_on_after(self._options.transport_send_timeout) as scope:
-                    await send(message)
+                await send(message)
             except Exception:
                 logger.debug("SSE write failed on %s", connection.connection_id, exc_info=True)
                 connection.abort("Sending to the client failed.")
                 return False
-            if scope.cancelled_caught:
-                connection.abort("A send to the client exceeded the send timeout.")
-                return False
+            finally:
+                connection.send_started_at = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from time import monotonic
 
 import anyio
 
@@ -42,7 +43,9 @@ class WebSocketTransport:
         self._options = options
         self._client_closed = False
         self._closing = False
+        self._receiving = True
         self._receiving_done: anyio.Event | None = None
+        """Made only when ``_close`` has to wait for the client's close frame."""
         self.detached = False
         """The socket dropped and the connection waits for a stateful reconnect."""
 
@@ -56,7 +59,6 @@ class WebSocketTransport:
         # sent unasked (WS-2). Long-Running is informational (GEN-7).
         await send({"type": "websocket.accept", "headers": [(b"long-running", b"true")]})
         on_accepted()
-        self._receiving_done = anyio.Event()
         async with anyio.create_task_group() as task_group:
             task_group.start_soon(self._receive_loop, receive, task_group.cancel_scope)
             send_failed = await self._send_loop(send)
@@ -65,7 +67,6 @@ class WebSocketTransport:
             task_group.cancel_scope.cancel()
 
     async def _receive_loop(self, receive: Receive, scope: anyio.CancelScope) -> None:
-        assert self._receiving_done is not None
         inbound = self._connection.inbound
         graceful = False
         try:
@@ -96,7 +97,9 @@ class WebSocketTransport:
                     scope.cancel()
                 else:
                     self._connection.transport_lost()
-            self._receiving_done.set()
+            self._receiving = False
+            if self._receiving_done is not None:
+                self._receiving_done.set()
 
     async def _send_loop(self, send: Send) -> bool:
         """Write until the outbound side is finished; True if a send failed."""
@@ -120,22 +123,22 @@ class WebSocketTransport:
                     )
                     connection.abort("Invalid UTF-8 in a text frame.")
                     return True
+            # The manager's sweep enforces the send timeout by cancelling the
+            # request's scope (``HttpConnection.cancel_stalled_send``).
+            connection.send_started_at = monotonic()
             try:
-                with anyio.move_on_after(self._options.transport_send_timeout) as scope:
-                    await send(message)
+                await send(message)
             except Exception:
                 if self._client_closed:
                     return False
                 logger.debug("Send failed on %s", connection.connection_id, exc_info=True)
                 connection.abort("Sending to the client failed.")
                 return True
-            if scope.cancelled_caught:
-                connection.abort("A send to the client exceeded the send timeout.")
-                return True
+            finally:
+                connection.send_started_at = None
 
     async def _close(self, send: Send, send_failed: bool) -> None:
         """Send our close frame and wait (bounded) for the client's (WS-7, WS-9)."""
-        assert self._receiving_done is not None
         connection = self._connection
         failed = (
             send_failed
@@ -150,4 +153,7 @@ class WebSocketTransport:
             except Exception:
                 logger.debug("Close failed on %s", connection.connection_id, exc_info=True)
                 return
-            await self._receiving_done.wait()
+            if self._receiving:
+                if self._receiving_done is None:
+                    self._receiving_done = anyio.Event()
+                await self._receiving_done.wait()

@@ -8,13 +8,12 @@ shared ``SerializedMessage`` and encode once per protocol, not per recipient.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-
-import anyio
 
 from ..connections.context import ConnectionContext
 from ..protocol.base import HubProtocol, SerializedMessage
-from ..protocol.messages import HubInvocationMessage, HubMessage, SequenceMessage
+from ..protocol.messages import PING, HubInvocationMessage, HubMessage, SequenceMessage
 from .message_buffer import MessageBuffer
 
 __all__ = ["HubConnection"]
@@ -27,6 +26,7 @@ class HubConnection:
 
     __slots__ = (
         "_abort_callback",
+        "_ping",
         "context",
         "last_sent",
         "message_buffer",
@@ -43,9 +43,12 @@ class HubConnection:
         self.context = context
         self.protocol = protocol
         self.user_identifier = user_identifier
-        self.last_sent = anyio.current_time()
-        """Monotonic time of the last write; the keep-alive timer reads it."""
+        self.last_sent = time.monotonic()
+        """``time.monotonic()`` of the last write; the keep-alive check reads it.
+        Plain ``time.monotonic`` rather than ``anyio.current_time`` because this
+        runs once per message and anyio resolves the event loop on every call."""
         self._abort_callback: Callable[[], None] | None = None
+        self._ping: bytes | None = None
         self.message_buffer: MessageBuffer | None = None
         """Set when stateful reconnect is on: trackable messages are numbered and kept."""
 
@@ -68,7 +71,7 @@ class HubConnection:
             self.context.send_nowait(data)
         else:
             await self.context.send(data)
-        self.last_sent = anyio.current_time()
+        self.last_sent = time.monotonic()
 
     def write_nowait(self, message: SerializedMessage) -> None:
         """Queue a shared message without waiting; never raises.
@@ -90,7 +93,19 @@ class HubConnection:
                 "Dropped a message for connection %s: %s", self.connection_id, type(exc).__name__
             )
             return
-        self.last_sent = anyio.current_time()
+        self.last_sent = time.monotonic()
+
+    def send_ping(self) -> None:
+        """Queue a keep-alive Ping without waiting (the heartbeat must not block).
+
+        A connection whose buffer is full gets it anyway, past the bound: the
+        transport's overfill rules then apply, as for any ``send_nowait``.
+        """
+        data = self._ping
+        if data is None:
+            data = self._ping = self.protocol.write(PING)
+        self.context.send_nowait(data)
+        self.last_sent = time.monotonic()
 
     def resend_after_reconnect(self) -> None:
         """Queue Sequence and every unacknowledged message on a new socket (SR-11).
@@ -103,7 +118,7 @@ class HubConnection:
             return
         head = self.protocol.write(SequenceMessage(buffer.resend_start()))
         self.context.send_nowait(b"".join([head, *buffer.unacked()]))
-        self.last_sent = anyio.current_time()
+        self.last_sent = time.monotonic()
 
     def set_abort_callback(self, callback: Callable[[], None] | None) -> None:
         """Let the connection handler decide what aborting means (send Close, stop reading)."""

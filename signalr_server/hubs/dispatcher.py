@@ -102,7 +102,25 @@ class HubDispatcher:
             for method in self.methods.methods
         }
         self.groups = GroupManager(lifetime_manager)
-        services.constructor_dependencies(hub_type)  # surface signature errors at start-up
+        # Also surfaces signature errors at start-up.
+        self._needs_services = bool(services.constructor_dependencies(hub_type))
+        self._inline = frozenset(
+            method.attribute
+            for method in self.methods.methods
+            if not method.is_streaming
+            and not inspect.iscoroutinefunction(getattr(hub_type, method.attribute))
+            and not self.method_rules[method.attribute]
+        )
+
+    def runs_inline(self, method: HubMethod) -> bool:
+        """Whether the read loop may call ``method`` itself (``call_inline``).
+
+        True for a plain ``def`` method with no ``@authorize`` rules on a hub
+        whose constructor takes no services: nothing in it can wait, so a task
+        of its own would only add a hop. A ``def`` that returns an awaitable
+        is still handed to a task by the caller (see ``finish_inline``).
+        """
+        return not self._needs_services and method.attribute in self._inline
 
     # -- errors ----------------------------------------------------------------
 
@@ -247,27 +265,65 @@ class HubDispatcher:
             finally:
                 await self._close_scope(scope)
         except Exception as exc:
-            logger.warning(
-                "Hub method '%s' failed on connection %s: %s: %s",
-                call.target,
-                caller.connection.connection_id,
-                type(exc).__name__,
-                exc,
-                exc_info=not isinstance(exc, HubException),
-            )
-            if not call.invocation_id:
-                return
-            completion = CompletionMessage.with_error(
-                call.invocation_id,
-                self.error_text(
-                    f"An unexpected error occurred invoking '{call.target}' on the server.", exc
-                ),
-            )
+            completion = self._failed(caller, call, exc)
         else:
-            if not call.invocation_id:
-                return
-            completion = CompletionMessage.with_result(call.invocation_id, wire_result)
-        await self._write(caller.connection, completion)
+            completion = self._succeeded(call, wire_result)
+        if completion is not None:
+            await self._write(caller.connection, completion)
+
+    def call_inline(self, caller: HubCaller, call: PreparedInvocation) -> Any:
+        """Start a ``runs_inline`` method synchronously: a hub without a service
+        scope, then the call. Returns what the method returned; raises what it raised."""
+        hub = self.hub_type()
+        hub.context = caller.context
+        hub.clients = caller.clients
+        hub.groups = self.groups
+        return getattr(hub, call.method.attribute)(*call.arguments)
+
+    async def finish_inline(
+        self, caller: HubCaller, call: PreparedInvocation, outcome: Any, error: Exception | None
+    ) -> None:
+        """Send the Completion for ``call_inline``'s outcome (awaiting it first if
+        the method handed back an awaitable)."""
+        completion: CompletionMessage | None
+        if error is None:
+            try:
+                if inspect.isawaitable(outcome):
+                    outcome = await outcome
+                wire_result = to_wire(outcome)
+            except Exception as exc:
+                error = exc
+        if error is not None:
+            completion = self._failed(caller, call, error)
+        else:
+            completion = self._succeeded(call, wire_result)
+        if completion is not None:
+            await self._write(caller.connection, completion)
+
+    def _succeeded(self, call: PreparedInvocation, wire_result: Any) -> CompletionMessage | None:
+        if not call.invocation_id:
+            return None
+        return CompletionMessage.with_result(call.invocation_id, wire_result)
+
+    def _failed(
+        self, caller: HubCaller, call: PreparedInvocation, exc: Exception
+    ) -> CompletionMessage | None:
+        logger.warning(
+            "Hub method '%s' failed on connection %s: %s: %s",
+            call.target,
+            caller.connection.connection_id,
+            type(exc).__name__,
+            exc,
+            exc_info=not isinstance(exc, HubException),
+        )
+        if not call.invocation_id:
+            return None
+        return CompletionMessage.with_error(
+            call.invocation_id,
+            self.error_text(
+                f"An unexpected error occurred invoking '{call.target}' on the server.", exc
+            ),
+        )
 
     async def stream(
         self, caller: HubCaller, call: PreparedInvocation, cancel_scope: anyio.CancelScope

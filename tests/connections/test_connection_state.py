@@ -193,3 +193,40 @@ async def test_send_waits_while_outbound_is_full() -> None:
         assert await connection.take_outbound() == b"0123456789"
     assert await connection.take_outbound() == b"more"
     await registry.close_all()
+
+
+async def test_a_send_stalled_past_the_send_timeout_is_cancelled_by_the_sweep() -> None:
+    registry = make_manager(transport_send_timeout=10.0)
+    connection = registry.create(REQUEST)
+    connection.try_set_transport(HttpTransportType.WebSockets)
+    writer = anyio.CancelScope()
+    connection.writer_scope = writer
+    now = time.monotonic()
+    connection.send_started_at = now
+    registry.sweep(now + 5.0)  # still within the timeout
+    assert connection.aborted_reason is None and not writer.cancel_called
+    connection.send_started_at = None  # that send finished; the next one starts later
+    registry.sweep(now + 30.0)
+    assert connection.aborted_reason is None
+    connection.send_started_at = now + 30.0
+    registry.sweep(now + 40.5)
+    assert connection.aborted_reason == "A send to the client exceeded the send timeout."
+    assert writer.cancel_called
+    await registry.close_all()
+
+
+async def test_writer_scope_stops_a_blocked_send() -> None:
+    registry = make_manager(transport_send_timeout=0.05)
+    connection = registry.create(REQUEST)
+    connection.try_set_transport(HttpTransportType.WebSockets)
+    scope = connection.begin_transport()
+    with anyio.fail_after(2):
+        with scope:
+            connection.send_started_at = time.monotonic()
+            await anyio.sleep(0.1)
+            registry.sweep()
+            await anyio.sleep_forever()  # a send that never returns
+    connection.end_transport(scope)
+    assert scope.cancelled_caught
+    assert connection.send_started_at is None and connection.writer_scope is None
+    await registry.close_all()

@@ -180,7 +180,9 @@ async def test_acks_replay_and_deduplication(protocol: str) -> None:
         with anyio.fail_after(3):
             while not acks or acks[-1] != 3:
                 acks.append((await client.next_message()).sequence_id)  # type: ignore[attr-defined]
-        assert acks[0] == 1 and acks == sorted(acks)
+        # The first Ack goes out at once; it covers message 1, or 2 when the
+        # second invocation arrived before the Ack task ran (acks are cumulative).
+        assert acks[0] in (1, 2) and acks == sorted(acks)
         connection.close_input()
 
 

@@ -1,0 +1,177 @@
+"""The per-message fast paths: inline plain methods, the endpoint heartbeat."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+import anyio
+import pytest
+
+from signalr_server.hubs import Hub, HubConnectionHandler, HubOptions, ServiceRegistry
+from signalr_server.hubs.authorization import authorize
+from signalr_server.hubs.dispatcher import HubDispatcher
+from signalr_server.hubs.heartbeat import Heartbeat, heartbeat_interval
+from signalr_server.hubs.lifetime import InMemoryHubLifetimeManager
+from signalr_server.protocol.messages import CompletionMessage, InvocationMessage, PingMessage
+
+from .fakes import connected
+
+pytestmark = pytest.mark.anyio
+
+
+class Service:
+    pass
+
+
+class FastHub(Hub):
+    def plain(self, value: int) -> int:
+        return value + 1
+
+    async def awaited(self, value: int) -> int:
+        await anyio.sleep(0)
+        return value * 2
+
+    def hands_back_awaitable(self, delay: float) -> Awaitable[str]:
+        async def later() -> str:
+            await anyio.sleep(delay)
+            return "later"
+
+        return later()
+
+    def fails(self) -> None:
+        raise ValueError("no")
+
+    @authorize
+    def guarded(self) -> str:
+        return "secret"
+
+
+class ServiceHub(Hub):
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def plain(self) -> str:
+        return type(self.service).__name__
+
+
+def dispatcher(hub: type[Hub], services: ServiceRegistry | None = None) -> HubDispatcher:
+    return HubDispatcher(
+        hub, HubOptions(), InMemoryHubLifetimeManager(), services or ServiceRegistry()
+    )
+
+
+def test_only_plain_unguarded_methods_of_service_free_hubs_run_inline() -> None:
+    fast = dispatcher(FastHub)
+    kinds = {m.attribute: fast.runs_inline(m) for m in fast.methods.methods}
+    assert kinds == {
+        "plain": True,
+        "awaited": False,
+        "hands_back_awaitable": True,
+        "fails": True,
+        "guarded": False,
+    }
+    services = ServiceRegistry().add_singleton(Service, Service())
+    with_services = dispatcher(ServiceHub, services)
+    assert not any(with_services.runs_inline(m) for m in with_services.methods.methods)
+
+
+async def test_inline_results_errors_and_awaitables() -> None:
+    options = HubOptions(enable_detailed_errors=True)
+    async with connected(HubConnectionHandler(FastHub, options)) as client:
+        assert (await client.invoke("plain", 1)).result == 2
+        assert (await client.invoke("awaited", 4)).result == 8
+        assert (await client.invoke("hands_back_awaitable", 0.0)).result == "later"
+        failed = await client.invoke("fails")
+        assert failed.error == (
+            "An unexpected error occurred invoking 'fails' on the server. ValueError: no"
+        )
+
+
+async def test_awaitable_from_a_plain_method_does_not_hold_the_read_loop() -> None:
+    # With two slots, a quick call must finish while the slow awaitable runs.
+    options = HubOptions(maximum_parallel_invocations_per_client=2)
+    async with connected(HubConnectionHandler(FastHub, options)) as client:
+        client.send(InvocationMessage("1", "hands_back_awaitable", [0.3]))
+        client.send(InvocationMessage("2", "plain", [41]))
+        first = await client.next_message()
+        assert first == CompletionMessage.with_result("2", 42)
+        assert await client.next_message() == CompletionMessage.with_result("1", "later")
+
+
+async def test_services_hub_still_gets_its_services() -> None:
+    services = ServiceRegistry().add_singleton(Service, Service())
+    async with connected(HubConnectionHandler(ServiceHub, services=services)) as client:
+        assert (await client.invoke("plain")).result == "Service"
+
+
+# -- heartbeat ----------------------------------------------------------------
+
+
+class Member:
+    def __init__(self, fail: bool = False) -> None:
+        self.beats: list[float] = []
+        self.fail = fail
+
+    def on_heartbeat(self, now: float) -> None:
+        self.beats.append(now)
+        if self.fail:
+            raise RuntimeError("broken member")
+
+
+def test_interval_is_at_most_a_second_and_at_most_half_of_either_timer() -> None:
+    assert heartbeat_interval(15.0, 30.0) == 1.0
+    assert heartbeat_interval(0.2, 30.0) == pytest.approx(0.1)
+    assert heartbeat_interval(15.0, 0.1) == pytest.approx(0.05)
+    assert heartbeat_interval(0.0, 0.0) > 0
+    with pytest.raises(ValueError, match="positive"):
+        Heartbeat(0)
+
+
+def test_tick_visits_everyone_even_after_a_failing_member() -> None:
+    heartbeat = Heartbeat()
+    broken, healthy = Member(fail=True), Member()
+    heartbeat._members.update({broken, healthy})  # registered without starting the task
+    heartbeat.tick(5.0)
+    assert broken.beats == [5.0] and healthy.beats == [5.0]
+
+
+async def test_one_task_beats_while_members_exist_and_then_stops() -> None:
+    heartbeat = Heartbeat(0.01)
+    first, second = Member(), Member()
+    heartbeat.add(first)
+    heartbeat.add(second)  # same loop: no second task
+    with anyio.fail_after(2):
+        while len(first.beats) < 3 or len(second.beats) < 3:
+            await anyio.sleep(0.01)
+    heartbeat.discard(first)
+    heartbeat.discard(second)
+    with anyio.fail_after(2):
+        while heartbeat._loop is not None:
+            await anyio.sleep(0.01)
+    assert len(heartbeat) == 0
+
+
+async def test_client_timeout_is_paused_while_pinging_and_fires_on_silence() -> None:
+    options = HubOptions(client_timeout_interval=0.2, keep_alive_interval=60.0)
+    async with connected(HubConnectionHandler(FastHub, options)) as client:
+        client.send(PingMessage())
+        for _ in range(4):  # 0.4 s in all, never 0.2 s of silence
+            await anyio.sleep(0.1)
+            client.send(PingMessage())
+        assert (await client.invoke("plain", 0)).result == 1
+        with anyio.fail_after(2):
+            close = await client.next_message()
+        assert close.error == "Connection closed with an error."  # type: ignore[attr-defined]
+
+
+async def test_a_member_added_while_the_beat_stops_is_still_visited() -> None:
+    heartbeat = Heartbeat(0.01)
+    first, second = Member(), Member()
+    heartbeat.add(first)
+    await anyio.sleep(0.03)
+    heartbeat.discard(first)  # the task is told to stop...
+    heartbeat.add(second)  # ...and a new member arrives before it has
+    with anyio.fail_after(2):
+        while len(second.beats) < 2:
+            await anyio.sleep(0.01)
+    heartbeat.discard(second)
