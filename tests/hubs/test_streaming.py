@@ -66,6 +66,7 @@ class StreamHub(Hub):
         """Suspended in an await (not at a yield) when the cancel arrives."""
         try:
             yield 1
+            probe.marks.append("blocked")
             await anyio.sleep_forever()
         except anyio.get_cancelled_exc_class():
             probe.cancelled = True
@@ -204,6 +205,11 @@ async def test_cancel_reaches_the_generator_and_runs_its_cleanup(method: str) ->
         client.send(StreamInvocationMessage("9", method, []))
         first = await client.next_message()
         assert isinstance(first, StreamItemMessage)
+        if method == "Blocked":
+            # Cancel only once the generator sits in its await, not at the yield.
+            with anyio.fail_after(2):
+                while "blocked" not in probe.marks:
+                    await anyio.sleep(0.005)
         client.send(CancelInvocationMessage("9"))
         with anyio.fail_after(2):
             await probe.cleaned_up.wait()
