@@ -252,6 +252,18 @@ class SignalR:
         finally:
             self._lifespan_active = False
 
+    async def close_connections(self, timeout: float = 5.0) -> None:
+        """End every connection now, as on server shutdown (bounded by ``timeout``).
+
+        Transports close cleanly and ``on_disconnected`` runs, so clients with
+        automatic reconnect come back to the next server instead of seeing a
+        connection killed mid-frame when the ASGI server's grace period ends.
+        ``signalr-server run`` calls this on SIGINT/SIGTERM.
+        """
+        with anyio.move_on_after(timeout, shield=True):
+            for dispatcher in self.dispatchers:
+                await dispatcher.manager.close_all()
+
     async def _serve_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
         if message["type"] != "lifespan.startup":

@@ -160,14 +160,27 @@ def _serve_hypercorn(app: ASGIApp, config: ServeConfig) -> None:
         import trio
         from hypercorn.trio import serve as trio_serve
 
-        trio.run(partial(trio_serve, framework, hyper, shutdown_trigger=_wait_for_signal_trio))
+        trio.run(
+            partial(
+                trio_serve,
+                framework,
+                hyper,
+                shutdown_trigger=_closing_connections(_wait_for_signal_trio, app),
+            )
+        )
         return
 
     from hypercorn.asyncio import serve as asyncio_serve
 
     loop_factory = _uvloop_factory() if config.worker_class == "uvloop" else None
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(asyncio_serve(framework, hyper, shutdown_trigger=_wait_for_signal_asyncio))
+        runner.run(
+            asyncio_serve(
+                framework,
+                hyper,
+                shutdown_trigger=_closing_connections(_wait_for_signal_asyncio, app),
+            )
+        )
 
 
 def _uvloop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
@@ -178,6 +191,22 @@ def _uvloop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
             "The uvloop worker class needs the 'uvloop' package (pip install uvloop)."
         ) from None
     return cast(Callable[[], asyncio.AbstractEventLoop], uvloop.new_event_loop)
+
+
+def _closing_connections(wait_for_signal: Callable[[], Any], app: Any) -> Callable[[], Any]:
+    """A shutdown trigger that, after the signal, ends the app's SignalR
+    connections cleanly before the server starts its graceful wait."""
+
+    async def trigger() -> None:
+        await wait_for_signal()
+        close = getattr(app, "close_connections", None)
+        if close is not None:
+            try:
+                await close()
+            except Exception:
+                logger.exception("Closing connections at shutdown failed")
+
+    return trigger
 
 
 async def _wait_for_signal_asyncio() -> None:

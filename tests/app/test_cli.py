@@ -210,3 +210,28 @@ def test_uvloop_worker_without_uvloop_explains_what_to_install(
     monkeypatch.setitem(sys.modules, "uvloop", None)  # makes ``import uvloop`` fail
     with pytest.raises(SystemExit, match="needs the 'uvloop' package"):
         main(["run", "tests.app.sample_app:app", "--worker-class", "uvloop", "--port", "1"])
+
+
+@pytest.mark.parametrize("worker", ["asyncio", "trio"])
+def test_shutdown_closes_open_websockets_cleanly(worker: str) -> None:
+    """On SIGTERM the hub connections end with a clean close (1000) and no Close
+    message, so clients with automatic reconnect move to the next server."""
+    from websockets.exceptions import ConnectionClosedOK
+    from websockets.sync.client import connect
+
+    port = free_port()
+    with cli_process("demo", "--port", str(port), "--worker-class", worker) as process:
+        wait_until_serving(process, f"http://127.0.0.1:{port}/")
+        with connect(f"ws://127.0.0.1:{port}/hubs/chat") as websocket:
+            websocket.send('{"protocol":"json","version":1}\x1e')
+            assert websocket.recv(timeout=5) == "{}\x1e"
+            process.send_signal(signal.SIGTERM)
+            frames = []
+            with pytest.raises(ConnectionClosedOK):
+                while True:
+                    frames.append(websocket.recv(timeout=5))
+            assert websocket.close_code == 1000
+        assert all('"type":7' not in frame for frame in frames)
+        assert process.wait(timeout=15) == 0
+        assert process.stdout is not None
+        assert "Traceback" not in process.stdout.read()
