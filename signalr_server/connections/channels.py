@@ -60,7 +60,9 @@ class ByteChannel:
             self._changed = None
             event.set()
 
-    async def _wait_for_change(self) -> None:
+    def _change_event(self) -> anyio.Event:
+        """The event the next change sets, made on demand. The backend's event
+        class is remembered so later waits skip anyio's backend lookup."""
         event = self._changed
         if event is None:
             event_type = self._event_type
@@ -70,7 +72,10 @@ class ByteChannel:
             else:
                 event = event_type()
             self._changed = event
-        await event.wait()
+        return event
+
+    async def _wait_for_change(self) -> None:
+        await self._change_event().wait()
 
     async def put(self, data: bytes) -> None:
         """Append, first waiting while the channel is full (backpressure)."""
@@ -95,18 +100,9 @@ class ByteChannel:
         while not self._chunks:
             if self._closed:
                 raise ConnectionClosed
-            # ``_wait_for_change`` inlined: an idle reader sits here, and each
-            # coroutine frame in its await chain is memory held per connection.
-            event = self._changed
-            if event is None:
-                event_type = self._event_type
-                if event_type is None:
-                    event = anyio.Event()
-                    self._event_type = type(event)
-                else:
-                    event = event_type()
-                self._changed = event
-            await event.wait()
+            # Not ``await self._wait_for_change()``: an idle reader sits here, and
+            # each coroutine frame in its await chain is memory held per connection.
+            await self._change_event().wait()
         data = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
         self._chunks.clear()
         self._size = 0
