@@ -8,6 +8,10 @@ WebSocket writer put several queued sends into one frame.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
 import anyio
 
 from .context import ConnectionClosed
@@ -18,12 +22,16 @@ __all__ = ["ByteChannel"]
 class ByteChannel:
     """Single-loop, multi-producer FIFO of byte chunks.
 
-    Waiters share one "something changed" event that is replaced on every
-    change; they re-check their condition after waking, so no wake-up is lost
-    and no per-waiter bookkeeping survives a cancellation.
+    Waiters are woken on every change and re-check their condition, so no
+    wake-up is lost and nothing a cancelled waiter leaves behind matters.
+    On asyncio each waiter parks on a bare future (about 100 bytes) rather
+    than an ``anyio.Event``, which wraps an ``asyncio.Event`` and its deque
+    (about 900 bytes): an idle connection has two readers parked, its handler
+    and its transport's writer. On trio a shared event made on demand is
+    already small.
     """
 
-    __slots__ = ("_changed", "_chunks", "_closed", "_event_type", "_limit", "_size")
+    __slots__ = ("_changed", "_chunks", "_closed", "_futures", "_limit", "_loop", "_size")
 
     def __init__(self, limit: int) -> None:
         self._chunks: list[bytes] = []
@@ -32,11 +40,12 @@ class ByteChannel:
         self._size = 0
         self._limit = limit
         self._closed = False
+        self._futures: list[asyncio.Future[None]] | None = None
+        """asyncio: the parked waiters, resolved by the next change."""
         self._changed: anyio.Event | None = None
-        self._event_type: type[anyio.Event] | None = None
-        """The backend's own event class, found by the first wait: ``anyio.Event()``
-        looks the running event loop up on every construction, and a busy
-        channel makes one per wait."""
+        """trio: the event the next change sets, shared by all waiters."""
+        self._loop: asyncio.AbstractEventLoop | bool | None = None
+        """The asyncio loop, or ``False`` under trio; found by the first wait."""
 
     @property
     def size(self) -> int:
@@ -55,32 +64,47 @@ class ByteChannel:
         return self._limit > 0 and self._size >= self._limit
 
     def _notify(self) -> None:
+        futures = self._futures
+        if futures is not None:
+            self._futures = None
+            for future in futures:
+                if not future.done():  # a cancelled waiter leaves a done future
+                    future.set_result(None)
         event = self._changed
         if event is not None:
             self._changed = None
             event.set()
 
-    def _change_event(self) -> anyio.Event:
-        """The event the next change sets, made on demand. The backend's event
-        class is remembered so later waits skip anyio's backend lookup."""
-        event = self._changed
-        if event is None:
-            event_type = self._event_type
-            if event_type is None:
-                event = anyio.Event()
-                self._event_type = type(event)
-            else:
-                event = event_type()
-            self._changed = event
-        return event
-
-    async def _wait_for_change(self) -> None:
-        await self._change_event().wait()
+    def _change(self) -> Awaitable[Any]:
+        """What a waiter awaits to learn of the next change. Returned rather
+        than awaited here: each coroutine frame in an idle reader's await chain
+        is memory held per connection."""
+        loop = self._loop
+        if loop is None:
+            try:
+                loop = self._loop = asyncio.get_running_loop()
+            except RuntimeError:  # trio (anyio supports only the two)
+                loop = self._loop = False
+        if loop is False:
+            event = self._changed
+            if event is None:
+                event = self._changed = anyio.Event()
+            return event.wait()
+        assert isinstance(loop, asyncio.AbstractEventLoop)
+        future: asyncio.Future[None] = loop.create_future()
+        futures = self._futures
+        if futures is None:
+            self._futures = [future]
+        else:
+            if len(futures) >= 8:  # drop waiters that were cancelled meanwhile
+                futures[:] = [waiter for waiter in futures if not waiter.done()]
+            futures.append(future)
+        return future
 
     async def put(self, data: bytes) -> None:
         """Append, first waiting while the channel is full (backpressure)."""
         while self.full and not self._closed:
-            await self._wait_for_change()
+            await self._change()
         self.put_nowait(data)
 
     def put_nowait(self, data: bytes) -> int:
@@ -100,9 +124,7 @@ class ByteChannel:
         while not self._chunks:
             if self._closed:
                 raise ConnectionClosed
-            # Not ``await self._wait_for_change()``: an idle reader sits here, and
-            # each coroutine frame in its await chain is memory held per connection.
-            await self._change_event().wait()
+            await self._change()
         data = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
         self._chunks.clear()
         self._size = 0

@@ -59,6 +59,44 @@ class SetTransportResult(enum.Enum):
 class HttpConnection:
     """Implements ``ConnectionContext`` for every HTTP transport."""
 
+    # Slots: one instance per connection, and its ~30 attributes would
+    # otherwise cost a ~1.5 KB ``__dict__`` on every idle connection.
+    __slots__ = (
+        "_detached",
+        "_handler_done",
+        "_handler_scope",
+        "_on_dispose",
+        "_over_limit_since",
+        "_reconnect_callback",
+        "_transport_ended",
+        "_transport_scope",
+        "aborted_reason",
+        "application_error",
+        "connection_id",
+        "current_poll",
+        "handler_finished",
+        "has_inherent_keep_alive",
+        "inbound",
+        "items",
+        "last_seen",
+        "negotiate_version",
+        "options",
+        "outbound",
+        "owner_identity",
+        "post_lock",
+        "request",
+        "send_started_at",
+        "status",
+        "supported_formats",
+        "token",
+        "transfer_format",
+        "transport_name",
+        "transport_type",
+        "use_stateful_reconnect",
+        "user",
+        "writer_scope",
+    )
+
     def __init__(
         self,
         connection_id: str,
@@ -200,15 +238,19 @@ class HttpConnection:
         if self._reconnect_callback is not None:
             self._reconnect_callback()
 
-    def begin_transport(self) -> anyio.CancelScope:
+    def begin_transport(self, scope: anyio.CancelScope | None = None) -> anyio.CancelScope:
         """The scope a WebSocket request runs in, so a reconnect (SR-10) or a
         stalled send can stop it; pair with ``end_transport`` in a ``finally``.
 
-        Plain methods rather than a context manager, and the event that
-        ``stop_transport`` waits on is made only when someone waits: every
-        idle connection would otherwise hold a suspended generator and an event.
+        The transport passes the cancel scope of the task group it already
+        runs in, so an idle connection holds no scope of its own for this
+        (each anyio scope carries two sets). Plain methods rather than a
+        context manager, and the event that ``stop_transport`` waits on is
+        made only when someone waits: every idle connection would otherwise
+        hold a suspended generator and an event.
         """
-        scope = anyio.CancelScope()
+        if scope is None:
+            scope = anyio.CancelScope()
         self._transport_scope, self._transport_ended = scope, None
         self.writer_scope = scope
         return scope
@@ -298,7 +340,7 @@ class HttpConnection:
             return
         self._handler_scope = anyio.CancelScope()
         name = f"signalr-handler-{self.connection_id}"
-        runner.start_soon(lambda: self._run_handler(handler), name)
+        runner.start_soon(self._run_handler, name, handler)
 
     async def _run_handler(self, handler: ConnectionHandler) -> None:
         assert self._handler_scope is not None

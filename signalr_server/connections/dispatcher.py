@@ -266,12 +266,9 @@ class HttpConnectionDispatcher:
             else:
                 connection.start_handler(self.handler, self.runner)
 
-        transport_scope = connection.begin_transport()
         try:
-            with transport_scope:
-                await websocket.run(receive, send, on_accepted)
+            await websocket.run(receive, send, on_accepted)
         finally:
-            connection.end_transport(transport_scope)
             # After an ungraceful drop under stateful reconnect the connection
             # waits (inactive) for the client; the manager expires it (SR-9).
             if not websocket.detached:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import sniffio
 from anyio.abc import TaskGroup
@@ -39,28 +40,32 @@ class TaskRunner:
     def detach(self) -> None:
         self._task_group = None
 
-    def start_soon(self, func: Callable[[], Awaitable[None]], name: str) -> None:
-        """Run ``func()`` concurrently. Exceptions are logged, never propagated:
-        one connection's failure must not tear down the shared task group."""
-
-        async def guarded() -> None:
-            try:
-                await func()
-            except Exception:
-                logger.exception("Background task %s failed", name)
-
+    def start_soon(self, func: Callable[..., Awaitable[None]], name: str, *args: Any) -> None:
+        """Run ``func(*args)`` concurrently. Exceptions are logged, never
+        propagated: one connection's failure must not tear down the shared
+        task group. Arguments are passed through rather than closed over, so
+        a long-lived task (a connection's handler) holds no closures."""
         if self._task_group is not None:
-            self._task_group.start_soon(guarded, name=name)
+            self._task_group.start_soon(self._guarded, func, name, *args, name=name)
             return
         library = sniffio.current_async_library()
         if library == "asyncio":
-            task = asyncio.get_running_loop().create_task(guarded(), name=name)
+            task = asyncio.get_running_loop().create_task(
+                self._guarded(func, name, *args), name=name
+            )
             # The loop keeps only weak references to tasks.
             self._loose_tasks.add(task)
             task.add_done_callback(self._loose_tasks.discard)
         elif library == "trio":
             import trio
 
-            trio.lowlevel.spawn_system_task(guarded, name=name)
+            trio.lowlevel.spawn_system_task(self._guarded, func, name, *args, name=name)
         else:  # pragma: no cover - anyio supports only these two
             raise RuntimeError(f"Unsupported async library: {library}")
+
+    @staticmethod
+    async def _guarded(func: Callable[..., Awaitable[None]], name: str, *args: Any) -> None:
+        try:
+            await func(*args)
+        except Exception:
+            logger.exception("Background task %s failed", name)

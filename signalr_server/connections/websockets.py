@@ -53,18 +53,28 @@ class WebSocketTransport:
         """Accept, pump both directions until either ends, then close.
 
         ``websocket.connect`` must already have been received. Returns once the
-        socket is closed (or abandoned after the close timeout).
+        socket is closed (or abandoned after the close timeout, or cancelled
+        through the connection's transport scope).
         """
-        # No subprotocol: official clients offer none, and one must never be
-        # sent unasked (WS-2). Long-Running is informational (GEN-7).
-        await send({"type": "websocket.accept", "headers": [(b"long-running", b"true")]})
-        on_accepted()
-        async with anyio.create_task_group() as task_group:
-            task_group.start_soon(self._receive_loop, receive, task_group.cancel_scope)
-            send_failed = await self._send_loop(send)
-            if not self._client_closed:
-                await self._close(send, send_failed)
-            task_group.cancel_scope.cancel()
+        connection = self._connection
+        transport_scope: anyio.CancelScope | None = None
+        try:
+            async with anyio.create_task_group() as task_group:
+                # The group's scope is the transport's: a reconnect (SR-10) or a
+                # stalled send cancels this whole request through it.
+                transport_scope = connection.begin_transport(task_group.cancel_scope)
+                # No subprotocol: official clients offer none, and one must never be
+                # sent unasked (WS-2). Long-Running is informational (GEN-7).
+                await send({"type": "websocket.accept", "headers": [(b"long-running", b"true")]})
+                on_accepted()
+                task_group.start_soon(self._receive_loop, receive, task_group.cancel_scope)
+                send_failed = await self._send_loop(send)
+                if not self._client_closed:
+                    await self._close(send, send_failed)
+                task_group.cancel_scope.cancel()
+        finally:
+            if transport_scope is not None:
+                connection.end_transport(transport_scope)
 
     async def _receive_loop(self, receive: Receive, scope: anyio.CancelScope) -> None:
         inbound = self._connection.inbound

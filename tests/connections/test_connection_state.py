@@ -69,6 +69,27 @@ async def test_close_wakes_a_blocked_reader() -> None:
         channel.close(discard=True)
 
 
+async def test_cancelled_waits_leave_the_channel_working() -> None:
+    """Readers that gave up (timeouts, cancelled scopes) must neither be woken
+    later nor keep a live reader from being woken; more of them than the
+    channel keeps before pruning are made on purpose."""
+    channel = ByteChannel(10)
+    for _ in range(20):
+        with anyio.move_on_after(0.001):
+            await channel.take()
+    received: list[bytes] = []
+
+    async def reader() -> None:
+        received.append(await channel.take())
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(reader)
+        await anyio.wait_all_tasks_blocked()
+        channel.put_nowait(b"live")
+    assert received == [b"live"]
+    assert channel.size == 0
+
+
 def make_manager(**options: object) -> ConnectionManager:
     return ConnectionManager(HttpConnectionOptions(**options), TaskRunner())  # type: ignore[arg-type]
 
