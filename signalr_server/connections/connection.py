@@ -24,6 +24,7 @@ from .tasks import TaskRunner
 
 if TYPE_CHECKING:
     from .long_polling import PollSlot
+    from .websockets import WebSocketTransport
 
 __all__ = [
     "HARD_CAP_FACTOR",
@@ -74,6 +75,7 @@ class HttpConnection:
         "application_error",
         "connection_id",
         "current_poll",
+        "direct_socket",
         "handler_finished",
         "has_inherent_keep_alive",
         "inbound",
@@ -135,6 +137,8 @@ class HttpConnection:
         """Serializes POST bodies (created lazily inside the event loop)."""
         self.current_poll: PollSlot | None = None
         """The Long Polling request that owns the outbound side, if any."""
+        self.direct_socket: WebSocketTransport | None = None
+        """A WebSocket the handler reads and writes itself (see ``websockets``)."""
 
         self._on_dispose = on_dispose
         self._reconnect_callback: Callable[[], None] | None = None
@@ -158,14 +162,26 @@ class HttpConnection:
     # -- ConnectionContext -------------------------------------------------
 
     def receive(self) -> Coroutine[Any, Any, bytes]:
-        # Hands back the channel's coroutine instead of awaiting it in a frame
-        # of its own: one frame less held by every idle connection.
+        # Hands back the coroutine instead of awaiting it in a frame of its
+        # own: one frame less held by every idle connection.
+        socket = self.direct_socket
+        if socket is not None and socket.readable and not self.inbound.closed:
+            return socket.read()
+        # Also after an abort, a lost transport or dispose, which close the
+        # inbound side: ConnectionClosed at once, as the channel raises it.
         return self.inbound.take()
 
     async def send(self, data: bytes) -> None:
         if self._detached:
             return  # the handler's replay buffer resends it after the reconnect
-        await self.outbound.put(data)
+        socket = self.direct_socket
+        outbound = self.outbound
+        if socket is not None and socket.writable and not outbound.size and not outbound.closed:
+            # Nothing queued ahead of it and no send in flight: straight to the
+            # socket, without waking the transport's writer.
+            await socket.write(data)
+            return
+        await outbound.put(data)
 
     def send_nowait(self, data: bytes) -> None:
         """Never waits and never raises: fan-out senders must not be slowed or
@@ -363,6 +379,12 @@ class HttpConnection:
             self.outbound.close()
             if self._handler_done is not None:
                 self._handler_done.set()
+
+    def interrupt_handler(self) -> None:
+        """Cancel a running handler now: it waits on a socket that is gone."""
+        scope = self._handler_scope
+        if scope is not None and not self.handler_finished:
+            scope.cancel()
 
     async def wait_handler_finished(self) -> None:
         """Wait for a started handler to return (the event exists only while

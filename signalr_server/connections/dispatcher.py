@@ -53,15 +53,15 @@ class _ResponseTracker:
     """Wraps ``send`` to know whether anything reached the client, so an
     unexpected failure can still become a 500 (ERR-4)."""
 
-    __slots__ = ("_send", "started")
+    __slots__ = ("inner", "started")
 
     def __init__(self, send: Send) -> None:
-        self._send = send
+        self.inner = send
         self.started = False
 
     async def __call__(self, message: Message) -> None:
         self.started = True
-        await self._send(message)
+        await self.inner(message)
 
 
 class HttpConnectionDispatcher:
@@ -266,6 +266,11 @@ class HttpConnectionDispatcher:
             else:
                 connection.start_handler(self.handler, self.runner)
 
+        if isinstance(send, _ResponseTracker):
+            # The transport answers from here on (accept, or close after it),
+            # so its sends skip the tracking wrapper: one call less per frame.
+            send.started = True
+            send = send.inner
         try:
             await websocket.run(receive, send, on_accepted)
         finally:

@@ -1,18 +1,30 @@
 """The WebSocket transport on raw ASGI ``websocket`` events (WS-1..WS-11).
 
-The request only pumps bytes: frames in → the connection's inbound channel,
-outbound channel → frames out. The handler runs elsewhere (see ``tasks``), so
-this request can end, or later be swapped for another, without touching it.
+Two ways to run, chosen per connection:
+
+* **direct** (asyncio, no stateful reconnect): the handler calls the ASGI
+  ``receive`` and ``send`` itself through ``connection.receive``/``send``.
+  An invocation and its Completion then cross no task boundary, and an idle
+  connection holds one task (this request, writing what fan-out queued)
+  instead of two. Not on trio, where cancelling a send midway can leave half
+  a frame on the socket, and not under stateful reconnect, where the handler
+  must outlive the socket it reads from.
+* **pumped**: this request pumps bytes both ways between the socket and the
+  connection's channels, and the handler runs elsewhere (see ``tasks``), so
+  the request can end, or be swapped for another, without touching it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
 from time import monotonic
+from typing import Any
 
 import anyio
+import sniffio
 
 from ..protocol.messages import TransferFormat
 from .asgi_types import Receive, Send
@@ -35,8 +47,38 @@ close frame, which is why the hub handler withdraws its resume callback when
 the client sends a Close message first, as the official clients do."""
 
 
+def _payload(message: Any) -> bytes | None:
+    """A received frame's bytes (maybe empty), or ``None`` for the disconnect.
+
+    Text and binary frames alike extend one byte stream (WS-3).
+    """
+    kind = message["type"]
+    if kind == "websocket.receive":
+        data: bytes | None = message.get("bytes")
+        if data is None:
+            text = message.get("text")
+            data = text.encode("utf-8") if text else b""
+        return data
+    return None if kind == "websocket.disconnect" else b""
+
+
 class WebSocketTransport:
     """Serves one accepted-or-about-to-be-accepted WebSocket for a connection."""
+
+    __slots__ = (
+        "_client_closed",
+        "_closing",
+        "_connection",
+        "_idle",
+        "_options",
+        "_reading",
+        "_receive",
+        "_receiving",
+        "_receiving_done",
+        "_send",
+        "_writing",
+        "detached",
+    )
 
     def __init__(self, connection: HttpConnection, options: HttpConnectionOptions) -> None:
         self._connection = connection
@@ -46,26 +88,124 @@ class WebSocketTransport:
         self._receiving = True
         self._receiving_done: anyio.Event | None = None
         """Made only when ``_close`` has to wait for the client's close frame."""
+        self._receive: Receive | None = None
+        self._send: Send | None = None
+        self._reading = False
+        """Direct mode: the handler is inside an ASGI ``receive``."""
+        self._writing = False
+        """An ASGI ``send`` is in flight (from either task)."""
+        self._idle: asyncio.Future[None] | None = None
+        """Direct mode: resolved when the running read or write returns, for
+        whoever waits to take its turn at the socket."""
         self.detached = False
         """The socket dropped and the connection waits for a stateful reconnect."""
 
     async def run(self, receive: Receive, send: Send, on_accepted: Callable[[], None]) -> None:
-        """Accept, pump both directions until either ends, then close.
+        """Accept, serve until the socket or the connection ends, then close.
 
         ``websocket.connect`` must already have been received. Returns once the
         socket is closed (or abandoned after the close timeout, or cancelled
         through the connection's transport scope).
         """
+        if self._connection.use_stateful_reconnect or sniffio.current_async_library() != "asyncio":
+            await self._run_pumped(receive, send, on_accepted)
+        else:
+            await self._run_direct(receive, send, on_accepted)
+
+    @staticmethod
+    async def _accept(send: Send) -> None:
+        # No subprotocol: official clients offer none, and one must never be
+        # sent unasked (WS-2). Long-Running is informational (GEN-7).
+        await send({"type": "websocket.accept", "headers": [(b"long-running", b"true")]})
+
+    # -- direct mode -----------------------------------------------------------
+
+    async def _run_direct(
+        self, receive: Receive, send: Send, on_accepted: Callable[[], None]
+    ) -> None:
+        connection = self._connection
+        # The transport's scope: a stalled send cancels this request through it.
+        scope = connection.begin_transport()
+        try:
+            with scope:
+                await self._accept(send)
+                self._receive, self._send = receive, send
+                connection.direct_socket = self
+                on_accepted()
+                send_failed = await self._send_loop(send)
+                if not self._client_closed:
+                    await self._close(send, send_failed)
+        finally:
+            self._closing = True
+            connection.direct_socket = None
+            if self._reading or self._writing:
+                # The handler still waits on a socket whose request is over
+                # (a client that never answered our close, a stalled send).
+                connection.interrupt_handler()
+            connection.end_transport(scope)
+
+    @property
+    def readable(self) -> bool:
+        """The handler may read the socket itself (else it reads the channel)."""
+        return not self._closing and not self._client_closed
+
+    @property
+    def writable(self) -> bool:
+        """The handler may write the socket itself right now."""
+        return not self._writing and not self._closing and not self._client_closed
+
+    async def read(self) -> bytes:
+        """Direct mode: the next non-empty payload, read in the handler's task."""
+        assert self._receive is not None
+        receive = self._receive
+        self._reading = True
+        try:
+            while True:
+                data = _payload(await receive())
+                if data:
+                    return data
+                if data is None:
+                    # The client closed or dropped first (WS-8).
+                    self._client_closed = True
+                    self._receiving = False
+                    self._connection.transport_lost()
+                    raise ConnectionClosed
+        finally:
+            self._reading = False
+            self._wake()
+
+    async def write(self, data: bytes) -> None:
+        """Direct mode: send ``data`` in the handler's task (only when ``writable``)."""
+        if not await self._write(data):
+            raise ConnectionClosed
+
+    def _wake(self) -> None:
+        idle = self._idle
+        if idle is not None:
+            self._idle = None
+            if not idle.done():
+                idle.set_result(None)
+
+    async def _turn(self) -> None:
+        """Wait until the handler's read or write in flight has returned."""
+        if self._idle is None:
+            self._idle = asyncio.get_running_loop().create_future()
+        await self._idle
+
+    # -- pumped mode -------------------------------------------------------------
+
+    async def _run_pumped(
+        self, receive: Receive, send: Send, on_accepted: Callable[[], None]
+    ) -> None:
         connection = self._connection
         transport_scope: anyio.CancelScope | None = None
+        self._send = send
         try:
             async with anyio.create_task_group() as task_group:
                 # The group's scope is the transport's: a reconnect (SR-10) or a
                 # stalled send cancels this whole request through it.
                 transport_scope = connection.begin_transport(task_group.cancel_scope)
-                # No subprotocol: official clients offer none, and one must never be
-                # sent unasked (WS-2). Long-Running is informational (GEN-7).
-                await send({"type": "websocket.accept", "headers": [(b"long-running", b"true")]})
+                await self._accept(send)
                 on_accepted()
                 task_group.start_soon(self._receive_loop, receive, task_group.cancel_scope)
                 send_failed = await self._send_loop(send)
@@ -82,20 +222,14 @@ class WebSocketTransport:
         try:
             while True:
                 message = await receive()
-                kind = message["type"]
-                if kind == "websocket.receive":
-                    # Text and binary frames alike extend one byte stream (WS-3).
-                    data = message.get("bytes")
-                    if data is None:
-                        text = message.get("text")
-                        data = text.encode("utf-8") if text else b""
-                    if data and not inbound.closed:
-                        # If the handler is done, keep reading until the close.
-                        with contextlib.suppress(ConnectionClosed):
-                            await inbound.put(data)
-                elif kind == "websocket.disconnect":
+                data = _payload(message)
+                if data is None:
                     graceful = message.get("code", CLOSE_ABNORMAL) not in _DROPPED_CODES
                     break
+                if data and not inbound.closed:
+                    # If the handler is done, keep reading until the close.
+                    with contextlib.suppress(ConnectionClosed):
+                        await inbound.put(data)
         finally:
             if not self._closing:
                 # The client closed or dropped first (WS-8).
@@ -111,41 +245,57 @@ class WebSocketTransport:
             if self._receiving_done is not None:
                 self._receiving_done.set()
 
+    # -- both modes ---------------------------------------------------------------
+
     async def _send_loop(self, send: Send) -> bool:
-        """Write until the outbound side is finished; True if a send failed."""
+        """Write what is queued until the outbound side is finished; True if a send failed."""
         connection = self._connection
         while True:
             try:
                 data = await connection.take_outbound()
             except ConnectionClosed:
                 return False
-            # Several queued chunks become one frame: each chunk holds only
-            # complete messages, so the frame does too (WS-5).
-            if connection.transfer_format is TransferFormat.BINARY:
-                message = {"type": "websocket.send", "bytes": data}
-            else:
-                try:
-                    message = {"type": "websocket.send", "text": data.decode("utf-8")}
-                except UnicodeDecodeError:
-                    logger.error(
-                        "Connection %s queued invalid UTF-8 for a text frame",
-                        connection.connection_id,
-                    )
-                    connection.abort("Invalid UTF-8 in a text frame.")
-                    return True
-            # The manager's sweep enforces the send timeout by cancelling the
-            # request's scope (``HttpConnection.cancel_stalled_send``).
-            connection.send_started_at = monotonic()
+            while self._writing:  # the handler is writing directly: keep the order
+                await self._turn()
+            if not await self._write(data):
+                return not self._client_closed
+
+    async def _write(self, data: bytes) -> bool:
+        """One ASGI send; False (and the connection aborted) if it failed.
+
+        Several queued chunks become one frame: each chunk holds only
+        complete messages, so the frame does too (WS-5).
+        """
+        connection = self._connection
+        send = self._send
+        assert send is not None
+        if connection.transfer_format is TransferFormat.BINARY:
+            message = {"type": "websocket.send", "bytes": data}
+        else:
             try:
-                await send(message)
-            except Exception:
-                if self._client_closed:
-                    return False
+                message = {"type": "websocket.send", "text": data.decode("utf-8")}
+            except UnicodeDecodeError:
+                logger.error(
+                    "Connection %s queued invalid UTF-8 for a text frame", connection.connection_id
+                )
+                connection.abort("Invalid UTF-8 in a text frame.")
+                return False
+        # The manager's sweep enforces the send timeout by cancelling the
+        # request's scope (``HttpConnection.cancel_stalled_send``).
+        self._writing = True
+        connection.send_started_at = monotonic()
+        try:
+            await send(message)
+        except Exception:
+            if not self._client_closed:
                 logger.debug("Send failed on %s", connection.connection_id, exc_info=True)
                 connection.abort("Sending to the client failed.")
-                return True
-            finally:
-                connection.send_started_at = None
+            return False
+        finally:
+            connection.send_started_at = None
+            self._writing = False
+            self._wake()
+        return True
 
     async def _close(self, send: Send, send_failed: bool) -> None:
         """Send our close frame and wait (bounded) for the client's (WS-7, WS-9)."""
@@ -158,12 +308,30 @@ class WebSocketTransport:
         self._closing = True
         code = CLOSE_INTERNAL_ERROR if failed else CLOSE_NORMAL
         with anyio.move_on_after(self._options.websocket_close_timeout):
+            while self._writing:
+                await self._turn()
             try:
                 await send({"type": "websocket.close", "code": code, "reason": ""})
             except Exception:
                 logger.debug("Close failed on %s", connection.connection_id, exc_info=True)
                 return
-            if self._receiving:
+            if self._receive is not None:
+                await self._drain_direct()
+            elif self._receiving:
                 if self._receiving_done is None:
                     self._receiving_done = anyio.Event()
                 await self._receiving_done.wait()
+
+    async def _drain_direct(self) -> None:
+        """Direct mode: read up to the client's close frame. The handler may
+        be inside a read already; it finishes it and then reads the (closed)
+        inbound channel, so the socket has one reader at a time."""
+        self._connection.inbound.close()
+        while self._reading:
+            await self._turn()
+        receive = self._receive
+        assert receive is not None
+        while self._receiving:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                self._receiving = False

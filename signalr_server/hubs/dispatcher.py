@@ -29,6 +29,15 @@ from .methods import HubMethod, method_table
 from .options import HubOptions
 from .services import ServiceRegistry, ServiceScope
 
+_NEVER_AWAITABLE = frozenset({type(None), str, int, float, bool, bytes, list, dict, tuple})
+
+
+def is_awaitable(value: Any) -> bool:
+    """``inspect.isawaitable`` without its ABC check for the usual plain results:
+    a hub method's return value is tested on every invocation."""
+    return type(value) not in _NEVER_AWAITABLE and inspect.isawaitable(value)
+
+
 __all__ = ["HubCaller", "HubDispatcher", "PreparedInvocation"]
 
 logger = logging.getLogger("signalr_server.hubs.dispatcher")
@@ -72,7 +81,7 @@ class PreparedInvocation:
         self.arguments = arguments
         self.target = target
         self.invocation_id = invocation_id
-        self.stream_ids = list(stream_ids)
+        self.stream_ids = stream_ids
         """Client upload stream ids, in the order of the method's stream parameters."""
 
     def attach_streams(self, streams: Sequence[Any]) -> None:
@@ -283,13 +292,21 @@ class HubDispatcher:
     async def finish_inline(
         self, caller: HubCaller, call: PreparedInvocation, outcome: Any, error: Exception | None
     ) -> None:
-        """Send the Completion for ``call_inline``'s outcome (awaiting it first if
-        the method handed back an awaitable)."""
+        """Await what a ``call_inline`` method handed back, then send the Completion."""
+        if error is None and is_awaitable(outcome):
+            try:
+                outcome = await outcome
+            except Exception as exc:
+                error = exc
+        await self.complete(caller, call, outcome, error)
+
+    async def complete(
+        self, caller: HubCaller, call: PreparedInvocation, outcome: Any, error: Exception | None
+    ) -> None:
+        """Send the Completion for a finished call (nothing for a non-blocking one)."""
         completion: CompletionMessage | None
         if error is None:
             try:
-                if inspect.isawaitable(outcome):
-                    outcome = await outcome
                 wire_result = to_wire(outcome)
             except Exception as exc:
                 error = exc

@@ -35,7 +35,6 @@ cancelled, a Close goes out if the transport is still there, then
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from dataclasses import dataclass
@@ -62,7 +61,7 @@ from ..protocol.messages import (
     TransferFormat,
 )
 from .connection import HubConnection
-from .dispatcher import HubCaller, PreparedInvocation
+from .dispatcher import HubCaller, PreparedInvocation, is_awaitable
 from .errors import ClientClosedError, ClientTimeoutError
 from .message_buffer import MessageBuffer, StatefulReconnectTransport
 from .streams import ClientStream, ClientStreamTracker
@@ -278,25 +277,27 @@ class Session:
             elif isinstance(message, SequenceMessage):
                 buffer.on_sequence(message.sequence_id)  # SequenceError closes (SR-12)
                 return None
-        if isinstance(message, StreamItemMessage):
-            await self.uploads.put(message.invocation_id, message.item)
-        elif isinstance(message, CompletionMessage):
-            await self._on_completion(message)
-        elif isinstance(message, InvocationMessage):
+        # Exact type checks, cheaper than isinstance on this per-message path:
+        # the message classes are final (slotted, frozen, never subclassed).
+        if type(message) is InvocationMessage:
             await self._on_invocation(message)
-        elif isinstance(message, StreamInvocationMessage):
+        elif type(message) is StreamItemMessage:
+            await self.uploads.put(message.invocation_id, message.item)
+        elif type(message) is CompletionMessage:
+            await self._on_completion(message)
+        elif type(message) is StreamInvocationMessage:
             await self._on_stream_invocation(message)
-        elif isinstance(message, PingMessage):
+        elif type(message) is PingMessage:
             self.client_pinged = True
-        elif isinstance(message, CancelInvocationMessage):
+        elif type(message) is CancelInvocationMessage:
             scope = self.streams.get(message.invocation_id)
             if scope is not None:
                 scope.cancel()
-        elif isinstance(message, CloseMessage):
+        elif type(message) is CloseMessage:
             if buffer is not None and isinstance(self.context, StatefulReconnectTransport):
                 self.context.on_reconnected(None)  # a goodbye, not a drop (SR-9)
-            error = None if message.error is None else ClientClosedError(message.error)
-            return _Ending(error=error)
+            error = message.error
+            return _Ending(error=None if error is None else ClientClosedError(error))
         # Ack and Sequence without stateful reconnect: ignored (SR-13, ERR-2).
         return None
 
@@ -348,12 +349,12 @@ class Session:
             outcome = self.dispatcher.call_inline(self.caller, prepared)
         except Exception as exc:
             error = exc
-        if error is None and inspect.isawaitable(outcome):
+        if error is None and is_awaitable(outcome):
             # A ``def`` that hands back an awaitable may take any time: a task.
             self.task_group.start_soon(self._finish_inline, prepared, outcome)
             return
         try:
-            await self.dispatcher.finish_inline(self.caller, prepared, outcome, error)
+            await self.dispatcher.complete(self.caller, prepared, outcome, error)
         finally:
             self._release_slot()
 

@@ -11,7 +11,7 @@ instead of growing memory (STR-6) — the backpressure the reference applies.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -108,7 +108,7 @@ class ClientStreamTracker:
         return stream_id in self._streams
 
     def open(
-        self, stream_ids: list[str], converters: tuple[Converter, ...]
+        self, stream_ids: Sequence[str], converters: tuple[Converter, ...]
     ) -> list[ClientStream[Any]]:
         """Create the streams of one invocation (ids already checked to be free)."""
         streams = [

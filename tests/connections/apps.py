@@ -10,6 +10,9 @@ import queue
 import time
 from collections.abc import Callable
 
+import anyio
+import anyio.abc
+
 from signalr_server.app import SignalR
 from signalr_server.connections import (
     ConnectionClosed,
@@ -25,6 +28,8 @@ SHORT_POLL = 0.3
 """Poll timeout of ``/short-poll``: long enough for a POST to land, short enough
 to keep the poll-timeout test quick."""
 ALLOWED_ORIGIN = "https://allowed.example"
+QUICK_CLOSE = 0.5
+"""``websocket_close_timeout`` of ``/quick-close``."""
 
 
 def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -66,6 +71,17 @@ def make_echo_handler(probe: Probe):  # type: ignore[no-untyped-def]
             ctx.transfer_format = TransferFormat.BINARY
         probe.report(ctx, "started")
         try:
+            async with anyio.create_task_group() as background:
+                await serve(ctx, background)
+        finally:
+            probe.report(ctx, "ended")
+
+    async def abort_after(ctx: ConnectionContext, delay: float) -> None:
+        await anyio.sleep(delay)
+        ctx.abort("aborted under test")
+
+    async def serve(ctx: ConnectionContext, background: anyio.abc.TaskGroup) -> None:
+        try:
             while True:
                 data = await ctx.receive()
                 if data == b"burst":
@@ -73,6 +89,15 @@ def make_echo_handler(probe: Probe):  # type: ignore[no-untyped-def]
                     ctx.send_nowait(b"a\x1e")
                     ctx.send_nowait(b"b\x1e")
                     ctx.send_nowait(b"c\x1e")
+                elif data == b"mixed":
+                    # Awaited and queued sends interleaved: the wire keeps this order.
+                    await ctx.send(b"1\x1e")
+                    ctx.send_nowait(b"2\x1e")
+                    await ctx.send(b"3\x1e")
+                    ctx.send_nowait(b"4\x1e")
+                elif data == b"abort-soon":
+                    # Aborted from elsewhere while this handler waits for input.
+                    background.start_soon(abort_after, ctx, 0.2)
                 elif data == b"flood":
                     for _ in range(8):
                         ctx.send_nowait(b"x" * SMALL_BUFFER)
@@ -98,6 +123,11 @@ def make_app(probe: Probe, **options: object) -> SignalR:
         "/small",
         make_echo_handler(probe),
         options=HttpConnectionOptions(application_max_buffer_size=SMALL_BUFFER),
+    )
+    app.map_connection(
+        "/quick-close",
+        make_echo_handler(probe),
+        options=HttpConnectionOptions(websocket_close_timeout=QUICK_CLOSE),
     )
     app.map_connection(
         "/expiring",

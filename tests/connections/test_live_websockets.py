@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import os
+import socket
+
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -9,7 +13,7 @@ from websockets.sync.client import connect
 
 from signalr_server.connections import ConnectionManager
 
-from .apps import eventually
+from .apps import QUICK_CLOSE, eventually
 from .conftest import LiveServer
 
 
@@ -149,3 +153,69 @@ def test_negotiated_connection_expires_without_transport(live_server: LiveServer
     with pytest.raises(InvalidStatus) as caught:
         connect(f"{live_server.ws_url}/expiring?id={token}").close()
     assert caught.value.response.status_code == 404
+
+
+def test_awaited_and_queued_sends_keep_their_order(live_server: LiveServer) -> None:
+    # On asyncio an awaited send may go straight to the socket; it must never
+    # overtake data that fan-out queued before it.
+    with connect(f"{live_server.ws_url}/echo") as ws:
+        ws.send("mixed")
+        received = ""
+        while len(received) < 8:
+            received += str(ws.recv(timeout=5))
+        assert received == "1\x1e2\x1e3\x1e4\x1e"
+
+
+def test_handler_reads_the_socket_directly_only_on_asyncio(live_server: LiveServer) -> None:
+    token = live_server.negotiate_token()
+    with connect(f"{live_server.ws_url}/echo?id={token}") as ws:
+        ws.send("x\x1e")
+        assert ws.recv(timeout=5) == "x\x1e"
+        direct = live_server.connection("/echo", token).direct_socket
+        # trio: a cancelled send could leave half a frame, so the transport pumps.
+        assert (direct is not None) == (live_server.kind != "hypercorn-trio")
+
+
+def _raw_websocket(server: LiveServer, path: str) -> socket.socket:
+    """A WebSocket client that does only what it is told: it never answers a close."""
+    host, port = server.base_url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(4096)
+    assert response.startswith(b"HTTP/1.1 101")
+    return sock
+
+
+def _send_text(sock: socket.socket, text: str) -> None:
+    payload = text.encode()
+    assert len(payload) < 126
+    mask = os.urandom(4)
+    masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+    sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)
+
+
+def test_abort_while_the_handler_waits_ends_it_though_the_client_never_closes(
+    live_server: LiveServer,
+) -> None:
+    live_server.probe.clear()
+    sock = _raw_websocket(live_server, "/quick-close")
+    try:
+        connection_id = live_server.probe.wait_for("started")
+        _send_text(sock, "abort-soon")
+        # Our close frame arrives (1011: aborted); the client never answers it.
+        data = b""
+        while b"\x88" not in data[:1] and len(data) < 2:
+            data += sock.recv(64)
+        assert data[0] == 0x88
+        assert int.from_bytes(data[2:4], "big") == 1011
+        # The close timeout (QUICK_CLOSE) ends the request, and with it the
+        # handler that was waiting for input, long before disconnect_timeout.
+        live_server.probe.wait_for("ended", connection_id, timeout=QUICK_CLOSE + 3)
+    finally:
+        sock.close()
