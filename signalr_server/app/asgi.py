@@ -249,6 +249,7 @@ class SignalR:
                     with anyio.CancelScope(shield=True):
                         for dispatcher in self.dispatchers:
                             await dispatcher.manager.close_all()
+                        await self._runner.aclose()
         finally:
             self._lifespan_active = False
 

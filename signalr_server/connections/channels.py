@@ -31,7 +31,7 @@ class ByteChannel:
     already small.
     """
 
-    __slots__ = ("_changed", "_chunks", "_closed", "_futures", "_limit", "_loop", "_size")
+    __slots__ = ("_changed", "_chunks", "_closed", "_futures", "_limit", "_loop", "_size", "takes")
 
     def __init__(self, limit: int) -> None:
         self._chunks: list[bytes] = []
@@ -46,6 +46,8 @@ class ByteChannel:
         """trio: the event the next change sets, shared by all waiters."""
         self._loop: asyncio.AbstractEventLoop | bool | None = None
         """The asyncio loop, or ``False`` under trio; found by the first wait."""
+        self.takes = 0
+        """How many times ``take`` has returned data (the reader's progress)."""
 
     @property
     def size(self) -> int:
@@ -128,6 +130,7 @@ class ByteChannel:
         data = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
         self._chunks.clear()
         self._size = 0
+        self.takes += 1
         self._notify()
         return data
 

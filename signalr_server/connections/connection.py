@@ -11,7 +11,7 @@ import enum
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import sniffio
@@ -41,6 +41,13 @@ bound (a slow consumer gets the send timeout to catch up); past it the
 connection is aborted at once so memory stays bounded."""
 
 
+class Cancellable(Protocol):
+    """What stops a transport request: its anyio cancel scope, or (direct
+    WebSockets on asyncio) the request's task itself."""
+
+    def cancel(self) -> Any: ...
+
+
 class ConnectionStatus(enum.Enum):
     NEW = "new"
     """Negotiated; no transport request has arrived yet."""
@@ -67,6 +74,7 @@ class HttpConnection:
         "_handler_done",
         "_handler_scope",
         "_on_dispose",
+        "_over_limit_mark",
         "_over_limit_since",
         "_reconnect_callback",
         "_transport_ended",
@@ -88,6 +96,7 @@ class HttpConnection:
         "post_lock",
         "request",
         "send_started_at",
+        "send_timed_out",
         "status",
         "supported_formats",
         "token",
@@ -142,19 +151,24 @@ class HttpConnection:
 
         self._on_dispose = on_dispose
         self._reconnect_callback: Callable[[], None] | None = None
-        self._transport_scope: anyio.CancelScope | None = None
+        self._transport_scope: Cancellable | None = None
         self._transport_ended: anyio.Event | None = None
         self._detached = False
         """True while a stateful-reconnect connection has no socket: output is dropped."""
         self._over_limit_since: float | None = None
+        self._over_limit_mark = 0
+        """``outbound.takes`` when the buffer went over its bound: a take since
+        then means the transport is draining it."""
         self._handler_scope: anyio.CancelScope | None = None
         self._handler_done: anyio.Event | None = None
         self.send_started_at: float | None = None
         """``time.monotonic()`` when the transport's current ASGI send began
         (``None`` between sends). The manager's sweep compares it with
         ``transport_send_timeout``, so a send needs no timer of its own."""
-        self.writer_scope: anyio.CancelScope | None = None
+        self.writer_scope: Cancellable | None = None
         """Set by the transport that writes: cancelling it stops a stalled send."""
+        self.send_timed_out = False
+        """Set just before ``cancel_stalled_send`` cancels ``writer_scope``."""
 
     def __repr__(self) -> str:
         return f"<HttpConnection {self.connection_id} {self.status.value} {self.transport_name}>"
@@ -196,6 +210,7 @@ class HttpConnection:
             self.abort("The outbound buffer exceeded its hard limit.")
         elif self._over_limit_since is None:
             self._over_limit_since = time.monotonic()
+            self._over_limit_mark = self.outbound.takes
 
     def abort(self, reason: str | None = None) -> None:
         if self.status is ConnectionStatus.DISPOSED or self.aborted_reason is not None:
@@ -254,7 +269,7 @@ class HttpConnection:
         if self._reconnect_callback is not None:
             self._reconnect_callback()
 
-    def begin_transport(self, scope: anyio.CancelScope | None = None) -> anyio.CancelScope:
+    def begin_transport(self, scope: Cancellable | None = None) -> Cancellable:
         """The scope a WebSocket request runs in, so a reconnect (SR-10) or a
         stalled send can stop it; pair with ``end_transport`` in a ``finally``.
 
@@ -271,7 +286,7 @@ class HttpConnection:
         self.writer_scope = scope
         return scope
 
-    def end_transport(self, scope: anyio.CancelScope) -> None:
+    def end_transport(self, scope: Cancellable) -> None:
         if self.writer_scope is scope:
             self.writer_scope = None
             self.send_started_at = None
@@ -309,13 +324,16 @@ class HttpConnection:
         self.abort("A send to the client exceeded the send timeout.")
         scope = self.writer_scope
         if scope is not None:
+            self.send_timed_out = True
             scope.cancel()
 
-    async def take_outbound(self) -> bytes:
-        """What a transport writes next: every queued chunk, joined."""
-        data = await self.outbound.take()
-        self._over_limit_since = None
-        return data
+    def take_outbound(self) -> Coroutine[Any, Any, bytes]:
+        """What a transport writes next: every queued chunk, joined.
+
+        The channel's own coroutine, not one wrapping it: a transport's writer
+        waits here for the whole life of an idle connection.
+        """
+        return self.outbound.take()
 
     def try_set_transport(self, transport: HttpTransportType) -> SetTransportResult:
         """Bind the first transport for good (ID-9) and mark a request active."""
@@ -356,7 +374,9 @@ class HttpConnection:
             return
         self._handler_scope = anyio.CancelScope()
         name = f"signalr-handler-{self.connection_id}"
-        runner.start_soon(self._run_handler, name, handler)
+        # Unguarded: ``_run_handler`` handles the handler's errors itself, and
+        # a wrapper would be one more frame held by every idle connection.
+        runner.start_soon(self._run_handler, name, handler, guarded=False)
 
     async def _run_handler(self, handler: ConnectionHandler) -> None:
         assert self._handler_scope is not None
@@ -396,9 +416,19 @@ class HttpConnection:
         await self._handler_done.wait()
 
     def over_limit_for(self, now: float) -> float:
-        """Seconds the outbound buffer has stayed over its bound (0 if it is not)."""
+        """Seconds the outbound buffer has stayed over its bound (0 if it is not,
+        or if the transport has taken from it since it went over)."""
         since = self._over_limit_since
-        return 0.0 if since is None else now - since
+        if since is None:
+            return 0.0
+        outbound = self.outbound
+        if outbound.takes != self._over_limit_mark:
+            # Drained since; the clock restarts if it is over the bound again.
+            over = 0 < outbound.limit < outbound.size
+            self._over_limit_since = now if over else None
+            self._over_limit_mark = outbound.takes
+            return 0.0
+        return now - since
 
     def dispose(self) -> None:
         """Called once by the manager. Ends both channels and gives a running

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from time import monotonic
 from typing import Any
 
@@ -100,17 +100,20 @@ class WebSocketTransport:
         self.detached = False
         """The socket dropped and the connection waits for a stateful reconnect."""
 
-    async def run(self, receive: Receive, send: Send, on_accepted: Callable[[], None]) -> None:
+    def run(
+        self, receive: Receive, send: Send, on_accepted: Callable[[], None]
+    ) -> Coroutine[Any, Any, None]:
         """Accept, serve until the socket or the connection ends, then close.
 
-        ``websocket.connect`` must already have been received. Returns once the
-        socket is closed (or abandoned after the close timeout, or cancelled
-        through the connection's transport scope).
+        ``websocket.connect`` must already have been received. The returned
+        coroutine ends once the socket is closed (or abandoned after the close
+        timeout, or cancelled through the connection's transport scope). It is
+        the mode's own coroutine, not one awaiting it: every idle connection
+        holds this chain of frames.
         """
         if self._connection.use_stateful_reconnect or sniffio.current_async_library() != "asyncio":
-            await self._run_pumped(receive, send, on_accepted)
-        else:
-            await self._run_direct(receive, send, on_accepted)
+            return self._run_pumped(receive, send, on_accepted)
+        return self._run_direct(receive, send, on_accepted)
 
     @staticmethod
     async def _accept(send: Send) -> None:
@@ -124,17 +127,24 @@ class WebSocketTransport:
         self, receive: Receive, send: Send, on_accepted: Callable[[], None]
     ) -> None:
         connection = self._connection
-        # The transport's scope: a stalled send cancels this request through it.
-        scope = connection.begin_transport()
+        # The request's task is what a stalled send cancels (see the except
+        # below): an anyio cancel scope here would hold two sets per connection.
+        task = asyncio.current_task()
+        assert task is not None
+        connection.begin_transport(task)
         try:
-            with scope:
-                await self._accept(send)
-                self._receive, self._send = receive, send
-                connection.direct_socket = self
-                on_accepted()
-                send_failed = await self._send_loop(send)
-                if not self._client_closed:
-                    await self._close(send, send_failed)
+            await self._accept(send)
+            self._receive, self._send = receive, send
+            connection.direct_socket = self
+            on_accepted()
+            send_failed = await self._send_loop(send)
+            if not self._client_closed:
+                await self._close(send, send_failed)
+        except asyncio.CancelledError:
+            # Ours only if the sweep cancelled a stalled send and nobody else
+            # (the server shutting down) cancelled this task as well.
+            if not connection.send_timed_out or task.uncancel() > 0:
+                raise
         finally:
             self._closing = True
             connection.direct_socket = None
@@ -142,7 +152,7 @@ class WebSocketTransport:
                 # The handler still waits on a socket whose request is over
                 # (a client that never answered our close, a stalled send).
                 connection.interrupt_handler()
-            connection.end_transport(scope)
+            connection.end_transport(task)
 
     @property
     def readable(self) -> bool:
@@ -204,7 +214,8 @@ class WebSocketTransport:
             async with anyio.create_task_group() as task_group:
                 # The group's scope is the transport's: a reconnect (SR-10) or a
                 # stalled send cancels this whole request through it.
-                transport_scope = connection.begin_transport(task_group.cancel_scope)
+                transport_scope = task_group.cancel_scope
+                connection.begin_transport(transport_scope)
                 await self._accept(send)
                 on_accepted()
                 task_group.start_soon(self._receive_loop, receive, task_group.cancel_scope)

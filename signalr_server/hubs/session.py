@@ -112,7 +112,7 @@ class Session:
         self.context = context
         self.protocol = protocol
         self.connection = HubConnection(context, protocol, handler.user_id_provider(context))
-        self.connection.set_abort_callback(lambda: self._stop(_ABORTED))
+        self.connection.set_abort_callback(self._abort)
         parallel = self.options.maximum_parallel_invocations_per_client
         self.caller = HubCaller(
             self.connection, handler.lifetime_manager, parallel_invocations=parallel
@@ -150,6 +150,9 @@ class Session:
     def connection_id(self) -> str:
         return self.context.connection_id
 
+    def _abort(self) -> None:
+        self._stop(_ABORTED)
+
     def _stop(self, ending: _Ending) -> None:
         """End the conversation from a timer or ``abort()``; the first reason wins."""
         if self.ending is None:
@@ -159,9 +162,10 @@ class Session:
 
     async def run(self, remainder: bytes) -> None:
         lifetime = self.handler.lifetime_manager
+        heartbeat = self.handler.heartbeat
         await lifetime.on_connected(self.connection)
-        ending: _Ending | None = None
         hub_connected = False
+        ending: _Ending | None = None
         try:
             try:
                 await self.dispatcher.on_connected(self.caller)
@@ -176,12 +180,32 @@ class Session:
                 text = self.dispatcher.error_text("Connection closed with an error.", exc)
                 await self._send_close(text, allow_reconnect=False)
                 return
-            ending = await self._serve(remainder)
+            # The conversation itself, in this frame rather than a helper's:
+            # every idle connection holds its handler's chain of frames.
+            heartbeat.add(self)
+            try:
+                # ``_stop`` cancels this group's scope: the read loop and every
+                # invocation end together, with no extra cancel scope per connection.
+                async with anyio.create_task_group() as task_group:
+                    self.task_group = task_group
+                    if self.buffer is not None:
+                        task_group.start_soon(self._send_acks, self.buffer)
+                    if self.options.close_on_authentication_expiration:
+                        task_group.start_soon(self._watch_authentication_expiry)
+                    if self.ending is None:  # abort() may have come from on_connected
+                        ending = await self._read_loop(remainder)
+                        if self.ending is None:
+                            self.ending = ending
+                    task_group.cancel_scope.cancel()
+            finally:
+                heartbeat.discard(self)
+                self.uploads.complete_all()
+            ending = self.ending
         finally:
+            # ``ending`` stays None when we were cancelled from outside (the
+            # transport went away): there is nobody left to send a Close to.
             with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
                 try:
-                    # ``ending`` stays None when we were cancelled from outside (the
-                    # transport went away): there is nobody left to send a Close to.
                     if ending is not None and ending.send_close:
                         await self._send_close(ending.close_error, ending.allow_reconnect)
                     if hub_connected:
@@ -200,29 +224,6 @@ class Session:
                     self.connection_id,
                     type(exc).__name__,
                 )
-
-    async def _serve(self, remainder: bytes) -> _Ending:
-        heartbeat = self.handler.heartbeat
-        heartbeat.add(self)
-        try:
-            # ``_stop`` cancels this group's scope: the read loop and every
-            # invocation end together, with no extra cancel scope per connection.
-            async with anyio.create_task_group() as task_group:
-                self.task_group = task_group
-                if self.buffer is not None:
-                    task_group.start_soon(self._send_acks, self.buffer)
-                if self.options.close_on_authentication_expiration:
-                    task_group.start_soon(self._watch_authentication_expiry)
-                if self.ending is None:  # abort() may have come from on_connected
-                    ending = await self._read_loop(remainder)
-                    if self.ending is None:
-                        self.ending = ending
-                task_group.cancel_scope.cancel()
-        finally:
-            heartbeat.discard(self)
-            self.uploads.complete_all()
-        assert self.ending is not None
-        return self.ending
 
     # -- reading ---------------------------------------------------------------
 

@@ -29,6 +29,8 @@ SHORT_POLL = 0.3
 to keep the poll-timeout test quick."""
 ALLOWED_ORIGIN = "https://allowed.example"
 QUICK_CLOSE = 0.5
+STALL_TIMEOUT = 0.5
+"""``transport_send_timeout`` of ``/stall``."""
 """``websocket_close_timeout`` of ``/quick-close``."""
 
 
@@ -95,6 +97,12 @@ def make_echo_handler(probe: Probe):  # type: ignore[no-untyped-def]
                     ctx.send_nowait(b"2\x1e")
                     await ctx.send(b"3\x1e")
                     ctx.send_nowait(b"4\x1e")
+                elif data == b"stall":
+                    # Awaited sends to a client that stopped reading: the
+                    # send timeout must end this, however the send is made.
+                    chunk = b"s" * 65536
+                    while True:
+                        await ctx.send(chunk)
                 elif data == b"abort-soon":
                     # Aborted from elsewhere while this handler waits for input.
                     background.start_soon(abort_after, ctx, 0.2)
@@ -128,6 +136,11 @@ def make_app(probe: Probe, **options: object) -> SignalR:
         "/quick-close",
         make_echo_handler(probe),
         options=HttpConnectionOptions(websocket_close_timeout=QUICK_CLOSE),
+    )
+    app.map_connection(
+        "/stall",
+        make_echo_handler(probe),
+        options=HttpConnectionOptions(transport_send_timeout=STALL_TIMEOUT),
     )
     app.map_connection(
         "/expiring",

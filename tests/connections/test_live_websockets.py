@@ -13,7 +13,7 @@ from websockets.sync.client import connect
 
 from signalr_server.connections import ConnectionManager
 
-from .apps import QUICK_CLOSE, eventually
+from .apps import QUICK_CLOSE, STALL_TIMEOUT, eventually
 from .conftest import LiveServer
 
 
@@ -217,5 +217,20 @@ def test_abort_while_the_handler_waits_ends_it_though_the_client_never_closes(
         # The close timeout (QUICK_CLOSE) ends the request, and with it the
         # handler that was waiting for input, long before disconnect_timeout.
         live_server.probe.wait_for("ended", connection_id, timeout=QUICK_CLOSE + 3)
+    finally:
+        sock.close()
+
+
+def test_a_send_to_a_client_that_stopped_reading_times_out(live_server: LiveServer) -> None:
+    live_server.probe.clear()
+    sock = _raw_websocket(live_server, "/stall")
+    try:
+        connection_id = live_server.probe.wait_for("started")
+        _send_text(sock, "stall")  # and never read again: the socket buffers fill
+        # The sweep (once a second) finds the send stalled past the timeout and
+        # ends the connection, handler included.
+        live_server.probe.wait_for("ended", connection_id, timeout=STALL_TIMEOUT + 10)
+        registry = live_server.manager("/stall")
+        assert eventually(lambda: all(c.connection_id != connection_id for c in registry))
     finally:
         sock.close()
