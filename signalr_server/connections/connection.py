@@ -2,7 +2,9 @@
 
 A connection outlives the requests that carry it (negotiate, then a WebSocket,
 or many polls), so it owns the buffers and the handler's lifetime, and the
-transports only pump bytes in and out of it.
+transports pump bytes in and out of it. The one shortcut: while a WebSocket
+runs in direct mode (see ``websockets``), ``receive`` and ``send`` reach its
+socket from the handler's task instead of going through the channels.
 """
 
 from __future__ import annotations

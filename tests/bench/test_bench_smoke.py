@@ -102,3 +102,25 @@ def test_granian_is_a_cli_server_choice_and_refuses_trio() -> None:
     assert ServeConfig(server="granian", worker_class="uvloop").server == "granian"
     with pytest.raises(ValueError, match="granian cannot run on trio"):
         ServeConfig(server="granian", worker_class="trio")
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["echo", "5", "500"], "µs CPU per echo (5 connections)"),
+        (["idle", "20"], "bytes per idle connection"),
+    ],
+)
+def test_in_process_tools_run(args: list[str], expected: str) -> None:
+    # The in-process echo only counts Completions, so it also proves that
+    # every connection got through the handshake and got its answers.
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.inprocess", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=80,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert expected in done.stdout
