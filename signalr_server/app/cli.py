@@ -68,6 +68,12 @@ def _add_serving_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info")
     parser.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=2048,
+        help="pending TCP connections the kernel may queue (default 2048)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             worker_class=args.worker_class,
             log_level=args.log_level,
             access_log=args.access_log,
+            backlog=args.backlog,
         )
     except ValueError as exc:
         parser.error(str(exc))

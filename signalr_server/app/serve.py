@@ -58,6 +58,14 @@ class ServeConfig:
     worker_class: WorkerClass = "asyncio"
     log_level: str = "info"
     access_log: bool = False
+    backlog: int = 2048
+    """Pending TCP connections the kernel may queue (``listen`` backlog).
+
+    uvicorn's default, also given to hypercorn (whose own default is 100) and
+    granian: a burst of clients reconnecting at once, as after a deploy,
+    otherwise overflows the queue, and the dropped SYNs come back only after
+    the kernel's retransmit back-off of 1, 3, 7 … seconds. Linux caps it at
+    ``net.core.somaxconn``."""
 
     def __post_init__(self) -> None:
         if self.server not in SERVERS:
@@ -75,6 +83,8 @@ class ServeConfig:
             )
         if not 0 <= self.port <= 65535:
             raise ValueError(f"Port {self.port} is out of range.")
+        if self.backlog < 1:
+            raise ValueError(f"The backlog must be at least 1, not {self.backlog}.")
 
 
 def load_app(target: str, *, factory: bool = False, app_dir: str | None = ".") -> ASGIApp:
@@ -148,6 +158,7 @@ def _hypercorn_config(config: ServeConfig) -> Any:
     # Keep shutdown short: SignalR connections are closed by the app's
     # lifespan shutdown, and clients reconnect on their own.
     hyper.graceful_timeout = 3.0
+    hyper.backlog = config.backlog
     return hyper
 
 
@@ -255,6 +266,7 @@ def _serve_uvicorn(app: ASGIApp, config: ServeConfig) -> None:
         access_log=config.access_log,
         lifespan="auto",
         timeout_graceful_shutdown=3,
+        backlog=config.backlog,
     )
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.getsignal(sig) for sig in _SHUTDOWN_SIGNALS} if in_main_thread else {}
@@ -294,6 +306,7 @@ def _serve_granian(app: ASGIApp, config: ServeConfig) -> None:
         interface=Interfaces.ASGI,
         websockets=True,
         log_access=config.access_log,
+        backlog=config.backlog,
     )
 
     async def main() -> None:

@@ -136,6 +136,34 @@ def test_uvicorn_on_trio_is_rejected(capsys: pytest.CaptureFixture[str]) -> None
     assert "uvicorn cannot run on trio" in capsys.readouterr().err
 
 
+def test_backlog_option_and_its_checks() -> None:
+    assert build_parser().parse_args(["run", "m:a"]).backlog == 2048
+    assert build_parser().parse_args(["run", "m:a", "--backlog", "512"]).backlog == 512
+    with pytest.raises(ValueError, match="at least 1"):
+        ServeConfig(backlog=0)
+
+
+def _listen_backlog(port: int) -> int | None:
+    """The backlog of the socket listening on ``port`` (``ss`` shows it as Send-Q)."""
+    listing = subprocess.run(
+        ["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return int(listing[2]) if listing else None
+
+
+@pytest.mark.parametrize(
+    ("server", "worker"),
+    [("hypercorn", "asyncio"), ("hypercorn", "trio"), ("uvicorn", "asyncio")],
+)
+def test_every_server_listens_with_the_configured_backlog(server: str, worker: str) -> None:
+    # hypercorn's own default is 100: a reconnect storm would overflow it.
+    port = free_port()
+    args = ["run", "tests.app.sample_app:app", "--port", str(port), "--backlog", "321"]
+    with cli_process(*args, "--server", server, "--worker-class", worker) as process:
+        wait_until_serving(process, f"http://127.0.0.1:{port}/hello")
+        assert _listen_backlog(port) == 321
+
+
 @pytest.mark.parametrize("port", [-1, 70000])
 def test_serve_config_checks_the_port(port: int) -> None:
     with pytest.raises(ValueError, match="out of range"):
