@@ -126,9 +126,12 @@ FULL = Plan(
             _group("signalr-json", 100, 10, W, D),
             _idle("signalr-json", 10_000, 4.0),
         ),
-        "target:raw@granian": (_group("raw", 100, 10, W, D),),
-        "target:ours@uvicorn-uvloop": (_group("signalr-json", 100, 10, W, D),),
-        "target:raw@uvicorn-uvloop": (_group("raw", 100, 10, W, D),),
+        "target:raw@granian": (_group("raw", 100, 10, W, D), _idle("raw", 10_000, 4.0)),
+        "target:ours@uvicorn-uvloop": (
+            _group("signalr-json", 100, 10, W, D),
+            _idle("signalr-json", 10_000, 4.0),
+        ),
+        "target:raw@uvicorn-uvloop": (_group("raw", 100, 10, W, D), _idle("raw", 10_000, 4.0)),
         "target:socketio@uvicorn-uvloop": (_idle("socketio", 10_000, 4.0),),
     },
 )
