@@ -105,7 +105,8 @@ class ConnectionContext(Protocol):
 
     async def receive(self) -> bytes:
         """Next chunk of inbound bytes (not aligned to messages). Raises
-        ``ConnectionClosed`` when the transport has ended."""
+        ``ConnectionClosed`` when the transport has ended. Call it from one
+        task at a time: a WebSocket may be read directly, without a buffer."""
         ...
 
     async def send(self, data: bytes) -> None:
