@@ -195,7 +195,8 @@ class HttpConnection:
         if socket is not None and socket.writable and not outbound.size and not outbound.closed:
             # Nothing queued ahead of it and no send in flight: straight to the
             # socket, without waking the transport's writer.
-            await socket.write(data)
+            if not await socket.write(data):
+                raise ConnectionClosed
             return
         await outbound.put(data)
 

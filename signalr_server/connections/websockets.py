@@ -184,10 +184,10 @@ class WebSocketTransport:
             self._reading = False
             self._wake()
 
-    async def write(self, data: bytes) -> None:
-        """Direct mode: send ``data`` in the handler's task (only when ``writable``)."""
-        if not await self._write(data):
-            raise ConnectionClosed
+    def write(self, data: bytes) -> Coroutine[Any, Any, bool]:
+        """Direct mode: send ``data`` in the handler's task (only when ``writable``);
+        the coroutine returns False if the send failed (the connection is then aborted)."""
+        return self._write(data)
 
     def _wake(self) -> None:
         idle = self._idle

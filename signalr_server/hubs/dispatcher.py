@@ -312,8 +312,11 @@ class HubDispatcher:
                 error = exc
         if error is not None:
             completion = self._failed(caller, call, error)
+        elif call.invocation_id:
+            # The constructor, not ``with_result``: this runs for every call.
+            completion = CompletionMessage(call.invocation_id, None, wire_result, True)
         else:
-            completion = self._succeeded(call, wire_result)
+            return
         if completion is not None:
             await self._write(caller.connection, completion)
 

@@ -101,9 +101,13 @@ class TextMessageParser:
         limit = self._max_message_size
         buffer = self._buffer
         if not buffer:
-            # Common case: the chunk holds whole messages; skip the copy.
-            if data.endswith(RECORD_SEPARATOR) and limit is None:
-                return data.split(RECORD_SEPARATOR)[:-1]
+            # Common cases: the chunk holds whole messages; skip the copy.
+            if data.endswith(RECORD_SEPARATOR):
+                if limit is None:
+                    return data.split(RECORD_SEPARATOR)[:-1]
+                end = len(data) - 1
+                if data.find(RECORD_SEPARATOR) == end and end < limit:
+                    return [data[:end]]  # exactly one message, within the limit
             return self._split_fresh(data, limit)
 
         messages: list[bytes] = []
