@@ -170,6 +170,22 @@ def _arguments(obj: dict[str, Any]) -> list[Any]:
 
 
 def _parse_invocation(obj: dict[str, Any]) -> HubMessage:
+    # The usual shape, checked in one go: string target and id (or no id),
+    # an array of arguments, no stream ids or headers. Anything else takes
+    # the checks below, which know the reference's error for each property.
+    get = obj.get
+    target = get("target")
+    invocation_id = get("invocationId")
+    arguments = get("arguments")
+    if (
+        type(target) is str
+        and target
+        and type(arguments) is list
+        and (invocation_id is None or type(invocation_id) is str)
+        and get("streamIds") is None
+        and get("headers") is None
+    ):
+        return InvocationMessage(invocation_id or None, target, arguments, None, None)
     target = _target(obj)
     invocation_id = _optional_id(obj) or None
     if not target:
