@@ -273,12 +273,13 @@ class HttpConnection:
             self._reconnect_callback()
 
     def begin_transport(self, scope: Cancellable | None = None) -> Cancellable:
-        """The scope a WebSocket request runs in, so a reconnect (SR-10) or a
-        stalled send can stop it; pair with ``end_transport`` in a ``finally``.
+        """What stops a WebSocket request, so a reconnect (SR-10) or a stalled
+        send can end it; pair with ``end_transport`` in a ``finally``.
 
-        The transport passes the cancel scope of the task group it already
-        runs in, so an idle connection holds no scope of its own for this
-        (each anyio scope carries two sets). Plain methods rather than a
+        The pumped transport passes the cancel scope of the task group it
+        already runs in, the direct one its own asyncio task, so an idle
+        connection holds no scope of its own for this (each anyio scope
+        carries two sets). Plain methods rather than a
         context manager, and the event that ``stop_transport`` waits on is
         made only when someone waits: every idle connection would otherwise
         hold a suspended generator and an event.

@@ -263,22 +263,19 @@ class HubDispatcher:
         if not await self._authorized(caller, call):
             return
         scope = self.services.scope(caller.context)
-        completion: CompletionMessage | None
+        result: Any = None
+        error: Exception | None = None
         try:
             try:
                 hub = await self._activate(scope, caller)
                 result = getattr(hub, call.method.attribute)(*call.arguments)
                 if inspect.isawaitable(result):
                     result = await result
-                wire_result = to_wire(result)
             finally:
                 await self._close_scope(scope)
         except Exception as exc:
-            completion = self._failed(caller, call, exc)
-        else:
-            completion = self._succeeded(call, wire_result)
-        if completion is not None:
-            await self._write(caller.connection, completion)
+            error = exc
+        await self.complete(caller, call, result, error)
 
     def call_inline(self, caller: HubCaller, call: PreparedInvocation) -> Any:
         """Start a ``runs_inline`` method synchronously: a hub without a service
@@ -319,11 +316,6 @@ class HubDispatcher:
             return
         if completion is not None:
             await self._write(caller.connection, completion)
-
-    def _succeeded(self, call: PreparedInvocation, wire_result: Any) -> CompletionMessage | None:
-        if not call.invocation_id:
-            return None
-        return CompletionMessage.with_result(call.invocation_id, wire_result)
 
     def _failed(
         self, caller: HubCaller, call: PreparedInvocation, exc: Exception
