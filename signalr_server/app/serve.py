@@ -33,9 +33,9 @@ __all__ = [
     "serve",
 ]
 
-ServerName = Literal["hypercorn", "uvicorn", "granian"]
+ServerName = Literal["hypercorn", "uvicorn", "granian", "native"]
 WorkerClass = Literal["asyncio", "trio", "uvloop"]
-SERVERS: tuple[ServerName, ...] = ("hypercorn", "uvicorn", "granian")
+SERVERS: tuple[ServerName, ...] = ("hypercorn", "uvicorn", "granian", "native")
 WORKER_CLASSES: tuple[WorkerClass, ...] = ("asyncio", "trio", "uvloop")
 LOG_LEVELS: tuple[str, ...] = ("critical", "error", "warning", "info", "debug")
 
@@ -75,7 +75,7 @@ class ServeConfig:
                 f"Unknown worker class {self.worker_class!r}; "
                 f"choose one of {', '.join(WORKER_CLASSES)}."
             )
-        if self.server in ("uvicorn", "granian") and self.worker_class == "trio":
+        if self.server != "hypercorn" and self.worker_class == "trio":
             raise ValueError(f"{self.server} cannot run on trio; use --server hypercorn for trio.")
         if self.log_level.lower() not in LOG_LEVELS:
             raise ValueError(
@@ -134,6 +134,8 @@ def serve(app: ASGIApp, config: ServeConfig | None = None) -> None:
         _serve_uvicorn(app, config)
     elif config.server == "granian":
         _serve_granian(app, config)
+    elif config.server == "native":
+        _serve_native(app, config)
     else:
         _serve_hypercorn(app, config)
 
@@ -324,6 +326,23 @@ def _serve_granian(app: ASGIApp, config: ServeConfig) -> None:
 async def _stop_granian_on_signal(server: Any) -> None:
     await _wait_for_signal_asyncio()
     server.stop()
+
+
+def _serve_native(app: ASGIApp, config: ServeConfig) -> None:
+    """Serve with our own HTTP/1.1 + WebSocket server (``app.native``)."""
+    from .native import serve_native
+
+    loop_factory = _uvloop_factory() if config.worker_class == "uvloop" else None
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(
+            serve_native(
+                app,
+                host=config.host,
+                port=config.port,
+                backlog=config.backlog,
+                shutdown_trigger=_closing_connections(_wait_for_signal_asyncio, app),
+            )
+        )
 
 
 class _ShutdownRequested(Exception):
