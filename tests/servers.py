@@ -22,7 +22,7 @@ from typing import Any
 
 __all__ = ["SERVERS", "free_port", "run_server"]
 
-SERVERS = ("hypercorn-asyncio", "hypercorn-trio", "uvicorn")
+SERVERS = ("hypercorn-asyncio", "hypercorn-trio", "uvicorn", "native")
 
 _STARTUP_TIMEOUT = 15.0
 _STOP_TIMEOUT = 15.0
@@ -77,14 +77,17 @@ class _ServerThread(threading.Thread):
         raise NotImplementedError
 
 
-class _HypercornAsyncio(_ServerThread):
-    def __init__(self, app: Any, port: int) -> None:
-        super().__init__("hypercorn-asyncio")
+class _AsyncioServer(_ServerThread):
+    """A server whose ``main(stop_wait)`` coroutine runs until ``stop_wait`` returns."""
+
+    def __init__(self, name: str, app: Any, port: int) -> None:
+        super().__init__(name)
         self.app, self.port = app, port
 
-    def serve(self) -> None:
-        from hypercorn.asyncio import serve
+    async def main(self, stop_wait: Callable[[], Any]) -> None:
+        raise NotImplementedError
 
+    def serve(self) -> None:
         loop = asyncio.new_event_loop()
         stop = asyncio.Event()
 
@@ -93,13 +96,17 @@ class _HypercornAsyncio(_ServerThread):
 
         self.request_stop = request_stop
         try:
-            loop.run_until_complete(
-                serve(
-                    self.app, _hypercorn_config(self.port), shutdown_trigger=stop.wait, mode="asgi"
-                )
-            )
+            loop.run_until_complete(self.main(stop.wait))
         finally:
             loop.close()
+
+
+class _HypercornAsyncio(_AsyncioServer):
+    async def main(self, stop_wait: Callable[[], Any]) -> None:
+        from hypercorn.asyncio import serve
+
+        config = _hypercorn_config(self.port)
+        await serve(self.app, config, shutdown_trigger=stop_wait, mode="asgi")
 
 
 class _HypercornTrio(_ServerThread):
@@ -138,6 +145,13 @@ class _Uvicorn(_ServerThread):
         self.server.run()
 
 
+class _Native(_AsyncioServer):
+    async def main(self, stop_wait: Callable[[], Any]) -> None:
+        from signalr_server.app.native import serve_native
+
+        await serve_native(self.app, port=self.port, shutdown_trigger=stop_wait)
+
+
 def _wait_until_listening(thread: _ServerThread, port: int) -> None:
     deadline = time.monotonic() + _STARTUP_TIMEOUT
     while time.monotonic() < deadline:
@@ -158,11 +172,13 @@ def run_server(app: Any, server: str = "hypercorn-asyncio") -> Iterator[str]:
     port = free_port()
     thread: _ServerThread
     if server == "hypercorn-asyncio":
-        thread = _HypercornAsyncio(app, port)
+        thread = _HypercornAsyncio("hypercorn-asyncio", app, port)
     elif server == "hypercorn-trio":
         thread = _HypercornTrio(app, port)
     elif server == "uvicorn":
         thread = _Uvicorn(app, port)
+    elif server == "native":
+        thread = _Native("native", app, port)
     else:
         raise ValueError(f"Unknown server {server!r}; choose from {SERVERS}")
     thread.start()

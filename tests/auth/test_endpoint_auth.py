@@ -20,7 +20,7 @@ from tests.servers import run_server
 
 from .tokens import hs256
 
-SERVERS = ["hypercorn-asyncio", "uvicorn"]
+SERVERS = ["hypercorn-asyncio", "uvicorn", "native"]
 
 
 @pytest.fixture(scope="module", params=SERVERS)

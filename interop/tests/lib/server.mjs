@@ -41,7 +41,10 @@ export class PythonServer {
   constructor(port, { app = "server.app:app", args = [], command = "run", readyPath = "/health" } = {}) {
     this.port = port;
     this.app = app;
-    this.args = args;
+    // INTEROP_SERVER runs the whole suite on another ASGI server (e.g. "native");
+    // a test that names its server keeps it.
+    const chosen = process.env.INTEROP_SERVER;
+    this.args = chosen && !args.includes("--server") ? ["--server", chosen, ...args] : args;
     this.command = command;
     this.readyPath = readyPath;
     this.process = null;
