@@ -49,6 +49,10 @@ async def _http(scope: dict[str, Any], receive: Any, send: Any, path: str) -> No
         raise RuntimeError("boom")
     if path == "/unread":
         await asyncio.sleep(0.3)  # long enough for the body to pile up
+    if path == "/ignore":  # answers without reading the body at all
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
     body = b""
     while True:
         message = await receive()
@@ -109,15 +113,16 @@ class Running:
 Scenario = Callable[[Running], Awaitable[None]]
 
 
-def serve_and(scenario: Scenario, limits: NativeLimits | None = None) -> None:
-    """Run ``scenario`` against a native server, then stop it."""
+def serve_and(scenario: Scenario, limits: NativeLimits | None = None, served: Any = None) -> None:
+    """Run ``scenario`` against a native server (serving ``app`` unless
+    ``served`` is given), then stop it."""
 
     async def main() -> None:
         stop = asyncio.Event()
         running: list[Running] = []
         server = asyncio.ensure_future(
             serve_native(
-                app,
+                served or app,
                 port=0,
                 limits=limits,
                 shutdown_trigger=stop.wait,
@@ -267,6 +272,44 @@ def test_an_unread_request_body_stops_reading_at_the_buffer_limit() -> None:
         assert (await read_response(reader))[2] == body  # and then gets all of it
 
     serve_and(scenario, NativeLimits(request_buffer=16 * 1024))
+
+
+def test_expect_100_continue_and_a_body_left_unread_on_a_keep_alive_connection() -> None:
+    async def scenario(server: Running) -> None:
+        reader, writer = await open_(server.port)
+        writer.write(
+            b"POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+        )
+        assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+        writer.write(b"hello")
+        assert (await read_response(reader))[2] == b"hello"
+        # A body the app never reads is drained, and the connection serves on.
+        writer.write(request("POST", "/ignore", b"x" * 300_000))
+        assert (await read_response(reader))[0] == b"HTTP/1.1 204 No Content"
+        writer.write(request("POST", "/a", b"after"))
+        assert (await read_response(reader))[2] == b"after"
+
+    serve_and(scenario, NativeLimits(request_buffer=16 * 1024))
+
+
+def test_an_app_without_lifespan_is_served_and_a_failed_startup_stops_the_server() -> None:
+    async def no_lifespan(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            raise RuntimeError("no lifespan here")
+        await app(scope, receive, send)
+
+    async def failing(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no database"})
+
+    async def scenario(server: Running) -> None:
+        reader, writer = await open_(server.port)
+        writer.write(request("POST", "/a", b"served"))
+        assert (await read_response(reader))[2] == b"served"
+
+    serve_and(scenario, served=no_lifespan)
+    with pytest.raises(RuntimeError, match="startup failed: no database"):
+        serve_and(scenario, served=failing)
 
 
 # -- WebSocket ----------------------------------------------------------------------------

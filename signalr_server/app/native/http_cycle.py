@@ -100,6 +100,15 @@ class HttpCycle:
 
     async def receive(self) -> Message:
         if not self.final_delivered:
+            connection = self._protocol.h11
+            if connection.they_are_waiting_for_100_continue and not self._started:
+                # The client holds its body back until told to send it.
+                self._protocol.write(
+                    connection.send(
+                        h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
+                    )
+                    or b""
+                )
             while not self._body and not self.body_done and not self.disconnected:
                 await self._wait()
             if not self.disconnected or self._body:

@@ -49,6 +49,25 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
 class NativeProtocol(asyncio.Protocol):
     """asyncio protocol for one client connection."""
 
+    __slots__ = (
+        "_app",
+        "_client_address",
+        "_closing",
+        "_cycle",
+        "_drain_waiters",
+        "_idle_timer",
+        "_server_address",
+        "_state",
+        "_upgrade",
+        "_websocket",
+        "closed",
+        "h11",
+        "limits",
+        "reading_paused",
+        "transport",
+        "write_paused",
+    )
+
     def __init__(self, state: ServerState) -> None:
         self._state = state
         self._app: ASGIApp = state.app
@@ -156,6 +175,9 @@ class NativeProtocol(asyncio.Protocol):
         """The app accepted: from now on the bytes are WebSocket frames."""
         self._websocket = websocket
         trailing, _ = self.h11.trailing_data
+        # HTTP is over on this connection: an idle WebSocket need not keep
+        # h11's state machine (a few KiB) alive.
+        del self.h11
         self.resume_reading()
         if trailing:
             websocket.data_received(bytes(trailing))
@@ -166,8 +188,10 @@ class NativeProtocol(asyncio.Protocol):
             self.close()
         elif self.h11.their_state is h11.DONE:
             self._next_cycle()
-        # else: the rest of the request body is read and dropped (HttpCycle),
-        # and its EndOfMessage starts the next cycle.
+        else:
+            # The rest of the request body is read and dropped (HttpCycle),
+            # and its EndOfMessage starts the next cycle.
+            self.resume_reading()
 
     def shutdown(self) -> None:
         """The server is stopping: finish what is in flight, then close."""

@@ -113,6 +113,7 @@ class _Lifespan:
         self._answers: asyncio.Queue[Message] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._supported = True
+        self._started = False
 
     async def startup(self) -> dict[str, Any] | None:
         state: dict[str, Any] = {}
@@ -125,6 +126,7 @@ class _Lifespan:
             return None
         if answer["type"] == "lifespan.startup.failed":
             raise RuntimeError(f"Application startup failed: {answer.get('message', '')}")
+        self._started = True
         return state
 
     async def _answer(self) -> Message | None:
@@ -141,8 +143,11 @@ class _Lifespan:
         try:
             await self._app(scope, self._events.get, self._answers.put)
         except Exception:
-            logger.debug("The app does not run the ASGI lifespan", exc_info=True)
-            self._supported = False
+            if self._started:
+                logger.exception("Exception in the app's lifespan")
+            else:
+                logger.debug("The app does not run the ASGI lifespan", exc_info=True)
+                self._supported = False
 
     async def shutdown(self, timeout: float) -> None:
         if not self._supported or self._task is None or self._task.done():
