@@ -7,3 +7,5 @@ ruff check .
 mypy
 python -m pytest -q "$@"
 (cd interop && npm test --silent)
+# The same official-client suite again on our own server (app/native).
+(cd interop && INTEROP_SERVER=native npm test --silent)

@@ -58,7 +58,8 @@ def _add_serving_options(parser: argparse.ArgumentParser) -> None:
         "--server",
         choices=SERVERS,
         default="hypercorn",
-        help="ASGI server (default hypercorn; granian needs 'pip install granian')",
+        help="ASGI server (default hypercorn; native: our own, asyncio/uvloop only; "
+        "granian needs 'pip install granian')",
     )
     parser.add_argument(
         "--worker-class",

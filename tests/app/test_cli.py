@@ -129,11 +129,12 @@ def test_invalid_choices_are_rejected(argv: list[str]) -> None:
     assert exit_info.value.code == 2
 
 
-def test_uvicorn_on_trio_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("server", ["uvicorn", "granian", "native"])
+def test_trio_needs_hypercorn(server: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["run", "tests.app.sample_app:app", "--server", "uvicorn", "--worker-class", "trio"])
+        main(["run", "tests.app.sample_app:app", "--server", server, "--worker-class", "trio"])
     assert exit_info.value.code == 2
-    assert "uvicorn cannot run on trio" in capsys.readouterr().err
+    assert f"{server} cannot run on trio" in capsys.readouterr().err
 
 
 def test_backlog_option_and_its_checks() -> None:
@@ -153,7 +154,7 @@ def _listen_backlog(port: int) -> int | None:
 
 @pytest.mark.parametrize(
     ("server", "worker"),
-    [("hypercorn", "asyncio"), ("hypercorn", "trio"), ("uvicorn", "asyncio")],
+    [("hypercorn", "asyncio"), ("hypercorn", "trio"), ("uvicorn", "asyncio"), ("native", "uvloop")],
 )
 def test_every_server_listens_with_the_configured_backlog(server: str, worker: str) -> None:
     # hypercorn's own default is 100: a reconnect storm would overflow it.
@@ -214,8 +215,9 @@ def test_run_reports_an_unknown_module(capsys: pytest.CaptureFixture[str]) -> No
         ["--server", "hypercorn", "--worker-class", "asyncio"],
         ["--server", "hypercorn", "--worker-class", "trio"],
         ["--server", "uvicorn"],
+        ["--server", "native"],
     ],
-    ids=["hypercorn-asyncio", "hypercorn-trio", "uvicorn"],
+    ids=["hypercorn-asyncio", "hypercorn-trio", "uvicorn", "native"],
 )
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_run_serves_until_a_signal_then_shuts_down_gracefully(
@@ -240,15 +242,19 @@ def test_uvloop_worker_without_uvloop_explains_what_to_install(
         main(["run", "tests.app.sample_app:app", "--worker-class", "uvloop", "--port", "1"])
 
 
-@pytest.mark.parametrize("worker", ["asyncio", "trio"])
-def test_shutdown_closes_open_websockets_cleanly(worker: str) -> None:
+@pytest.mark.parametrize(
+    "options",
+    [["--worker-class", "asyncio"], ["--worker-class", "trio"], ["--server", "native"]],
+    ids=["hypercorn-asyncio", "hypercorn-trio", "native"],
+)
+def test_shutdown_closes_open_websockets_cleanly(options: list[str]) -> None:
     """On SIGTERM the hub connections end with a clean close (1000) and no Close
     message, so clients with automatic reconnect move to the next server."""
     from websockets.exceptions import ConnectionClosedOK
     from websockets.sync.client import connect
 
     port = free_port()
-    with cli_process("demo", "--port", str(port), "--worker-class", worker) as process:
+    with cli_process("demo", "--port", str(port), *options) as process:
         wait_until_serving(process, f"http://127.0.0.1:{port}/")
         with connect(f"ws://127.0.0.1:{port}/hubs/chat") as websocket:
             websocket.send('{"protocol":"json","version":1}\x1e')
