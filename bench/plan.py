@@ -79,8 +79,13 @@ FULL = Plan(
         "raw@uvicorn-uvloop",
         "ours@granian",
         "raw@granian",
+        "ours@native-asyncio",
+        "raw@native-asyncio",
+        "ours@native-uvloop",
+        "raw@native-uvloop",
         "socketio@hypercorn-asyncio",
         "socketio@uvicorn-uvloop",
+        "socketio@native-uvloop",
         "aiosignalr@aiohttp",
         "node-ws",
     ),
@@ -133,6 +138,17 @@ FULL = Plan(
         ),
         "target:raw@uvicorn-uvloop": (_group("raw", 100, 10, W, D), _idle("raw", 10_000, 4.0)),
         "target:socketio@uvicorn-uvloop": (_idle("socketio", 10_000, 4.0),),
+        "target:ours@native-uvloop": (
+            _broadcast("signalr-msgpack", FANOUT_SIZES, W, D),
+            _group("signalr-json", 100, 10, W, D),
+            _idle("signalr-json", 10_000, 4.0),
+            _slow("signalr-json", 50, 6.0),
+        ),
+        "target:raw@native-uvloop": (
+            _group("raw", 100, 10, W, D),
+            _idle("raw", 10_000, 4.0),
+            _slow("raw", 50, 6.0),
+        ),
     },
 )
 

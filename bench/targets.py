@@ -30,6 +30,8 @@ SERVER_VARIANTS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("hypercorn-trio", "hypercorn", "trio", ()),
     ("uvicorn-uvloop", "uvicorn", "uvloop", ("uvloop",)),
     ("granian", "granian", "uvloop", ("granian", "uvloop")),
+    ("native-asyncio", "native", "asyncio", ()),
+    ("native-uvloop", "native", "uvloop", ("uvloop",)),
 ]
 
 
@@ -74,7 +76,7 @@ def _all_targets() -> list[Target]:
             )
         )  # fmt: skip
     for label, server, worker, needs in SERVER_VARIANTS:
-        if label in ("hypercorn-asyncio", "uvicorn-uvloop"):
+        if label in ("hypercorn-asyncio", "uvicorn-uvloop", "native-uvloop"):
             targets.append(
                 Target(
                     f"socketio@{label}", "socketio", label,
