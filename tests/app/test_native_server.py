@@ -312,6 +312,23 @@ def test_an_app_without_lifespan_is_served_and_a_failed_startup_stops_the_server
         serve_and(scenario, served=failing)
 
 
+def test_connections_past_the_limit_are_refused_with_503() -> None:
+    async def scenario(server: Running) -> None:
+        _, first = await open_(server.port)
+        _, _second = await open_(server.port)
+        reader, _ = await open_(server.port)
+        status, _, body = await read_response(reader)
+        assert (status, body) == (b"HTTP/1.1 503 Service Unavailable", b"Too many connections.")
+        assert await reader.read() == b""
+        first.close()
+        await asyncio.sleep(0.1)
+        reader, writer = await open_(server.port)  # a slot is free again
+        writer.write(request("POST", "/a", b"ok"))
+        assert (await read_response(reader))[2] == b"ok"
+
+    serve_and(scenario, NativeLimits(max_connections=2))
+
+
 # -- WebSocket ----------------------------------------------------------------------------
 
 

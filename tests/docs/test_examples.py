@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import anyio
 import pytest
 
@@ -22,7 +24,7 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.mark.parametrize("server", ["hypercorn-asyncio", "hypercorn-trio", "uvicorn"])
+@pytest.mark.parametrize("server", ["hypercorn-asyncio", "hypercorn-trio", "uvicorn", "native"])
 async def test_chat_quickstart(server: str) -> None:
     with run_server("docs.examples.chat:app", server=server) as base_url:
         url = ws_url(base_url, "/hubs/chat")
@@ -78,3 +80,22 @@ async def test_starlette_mount_example() -> None:
                 response = await http.post(f"{base_url}/api/broadcast", json={"text": "hello"})
             assert response.json() == {"sent": True}
             assert await client.next_invocation() == ("ReceiveMessage", ["server", "hello"])
+
+
+async def test_native_server_example() -> None:
+    from docs.examples.native_server import main
+    from tests.servers import free_port
+
+    port, stop = free_port(), asyncio.Event()
+    async with anyio.create_task_group() as group:
+        group.start_soon(main, port, stop)
+        url = f"ws://127.0.0.1:{port}/hubs/chat"
+        with anyio.fail_after(10):
+            while True:
+                try:
+                    async with JsonHubClient.connect(url) as client:
+                        assert await client.invoke("Add", 2, 3) == 5
+                    break
+                except OSError:
+                    await anyio.sleep(0.05)
+        stop.set()

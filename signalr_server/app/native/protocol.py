@@ -93,6 +93,10 @@ class NativeProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment] # uvloop's is not a subclass
+        if len(self._state.connections) >= self.limits.max_connections:
+            logger.warning("Refusing a connection: %d are open", len(self._state.connections))
+            self._plain_response(503, b"Too many connections.")
+            return
         self._state.connections.add(self)
         self._server_address = _address(transport.get_extra_info("sockname"))
         self._client_address = _address(transport.get_extra_info("peername"))

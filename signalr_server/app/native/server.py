@@ -44,6 +44,9 @@ class NativeLimits:
     """An idle HTTP connection (no request in flight) is closed after this."""
     graceful_timeout: float = 3.0
     """At shutdown, how long requests in flight may run before being cancelled."""
+    max_connections: int = 100_000
+    """Open TCP connections (WebSockets included); one more is answered 503
+    and closed, so a flood fails fast instead of exhausting file descriptors."""
 
 
 @dataclass(slots=True)
