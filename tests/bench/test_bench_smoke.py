@@ -124,3 +124,17 @@ def test_in_process_tools_run(args: list[str], expected: str) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert expected in done.stdout
+
+
+@pytest.mark.timeout(90)
+def test_paired_mode_interleaves_windows_and_reports_ratios_per_round() -> None:
+    from bench.paired import format_paired, run_paired
+
+    group = ("ours@hypercorn-asyncio", "raw@hypercorn-asyncio", "raw@hypercorn-asyncio")
+    results = run_paired(groups=[group], rounds=2, connections=2, log=lambda line: None)
+    (result,) = results
+    assert all(len(rates) == 2 and all(r > 0 for r in rates) for rates in result["rates"])
+    assert result["vs_raw"]["min"] <= result["vs_raw"]["median"] <= result["vs_raw"]["max"]
+    report = format_paired(results, rounds=2, connections=2)
+    assert "| ours@hypercorn-asyncio |" in report
+    assert "target echo ≥ 0.6x raw ASGI (ours@hypercorn-asyncio, paired)" in report
