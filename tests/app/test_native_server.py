@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -117,7 +119,11 @@ def serve_and(scenario: Scenario, limits: NativeLimits | None = None, served: An
     """Run ``scenario`` against a native server (serving ``app`` unless
     ``served`` is given), then stop it."""
 
+    loop_errors: list[dict[str, Any]] = []
+
     async def main() -> None:
+        # Anything the server leaves to the loop's exception handler is a bug.
+        asyncio.get_running_loop().set_exception_handler(lambda _, ctx: loop_errors.append(ctx))
         stop = asyncio.Event()
         running: list[Running] = []
         server = asyncio.ensure_future(
@@ -141,6 +147,7 @@ def serve_and(scenario: Scenario, limits: NativeLimits | None = None, served: An
 
     events.clear()
     asyncio.run(main())
+    assert not loop_errors, loop_errors
 
 
 async def open_(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -327,6 +334,33 @@ def test_connections_past_the_limit_are_refused_with_503() -> None:
         assert (await read_response(reader))[2] == b"ok"
 
     serve_and(scenario, NativeLimits(max_connections=2))
+
+
+def test_garbage_from_some_clients_never_disturbs_the_others() -> None:
+    """Random bytes on HTTP connections and on upgraded WebSockets, while a
+    well-behaved client keeps echoing: every garbage connection is closed (or
+    answered), the good one never notices, and nothing reaches the loop's
+    exception handler (checked by serve_and)."""
+    rng = random.Random(1234)
+
+    async def garbage(port: int, upgraded: bool) -> None:
+        reader, writer = await (websocket(port) if upgraded else open_(port))
+        for _ in range(20):
+            writer.write(rng.randbytes(rng.randint(1, 300)))
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            await asyncio.wait_for(reader.read(), 3)
+        writer.close()
+
+    async def scenario(server: Running) -> None:
+        reader, writer = await websocket(server.port)
+        chaos = asyncio.gather(*(garbage(server.port, i % 2 == 0) for i in range(40)))
+        for i in range(50):
+            writer.write(client_frame(OP_TEXT, f"ping {i}".encode()))
+            assert await read_frame(reader) == (OP_TEXT, f"ping {i}".encode())
+            await asyncio.sleep(0.005)
+        await chaos
+
+    serve_and(scenario, NativeLimits(keep_alive_timeout=1))
 
 
 # -- WebSocket ----------------------------------------------------------------------------
