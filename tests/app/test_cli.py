@@ -154,7 +154,12 @@ def _listen_backlog(port: int) -> int | None:
 
 @pytest.mark.parametrize(
     ("server", "worker"),
-    [("hypercorn", "asyncio"), ("hypercorn", "trio"), ("uvicorn", "asyncio"), ("native", "uvloop")],
+    [
+        ("hypercorn", "asyncio"),
+        ("hypercorn", "trio"),
+        ("uvicorn", "asyncio"),
+        ("native", "asyncio"),
+    ],
 )
 def test_every_server_listens_with_the_configured_backlog(server: str, worker: str) -> None:
     # hypercorn's own default is 100: a reconnect storm would overflow it.
