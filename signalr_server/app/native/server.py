@@ -60,6 +60,21 @@ class ServerState:
     lifespan_state: dict[str, Any] | None = None
     addresses: list[Any] = field(default_factory=list)
     """The bound ``(host, port, ...)`` addresses, once listening."""
+    to_flush: list[NativeProtocol] = field(default_factory=list)
+    flush_scheduled: bool = False
+
+    def schedule_flush(self, protocol: NativeProtocol) -> None:
+        """Flush ``protocol``'s queued writes once this loop iteration is done."""
+        self.to_flush.append(protocol)
+        if not self.flush_scheduled:
+            self.flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush_all)
+
+    def flush_all(self) -> None:
+        self.flush_scheduled = False
+        protocols, self.to_flush = self.to_flush, []
+        for protocol in protocols:
+            protocol.flush()
 
 
 async def serve_native(
