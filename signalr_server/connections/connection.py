@@ -195,6 +195,8 @@ class HttpConnection:
         if socket is not None and socket.writable and not outbound.size and not outbound.closed:
             # Nothing queued ahead of it and no send in flight: straight to the
             # socket, without waking the transport's writer.
+            if socket.write_now(data):
+                return
             if not await socket.write(data):
                 raise ConnectionClosed
             return
@@ -205,6 +207,9 @@ class HttpConnection:
         broken by one connection. Data for a closed connection is dropped."""
         if self.outbound.closed or self._detached:
             return
+        socket = self.direct_socket
+        if socket is not None and not self.outbound.size and socket.write_now(data):
+            return  # written at once: the transport's writer need not wake
         size = self.outbound.put_nowait(data)
         limit = self.outbound.limit
         if limit <= 0 or size <= limit:

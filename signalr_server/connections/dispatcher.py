@@ -29,7 +29,7 @@ from .responses import reject_websocket, send_response
 from .send_endpoint import handle_send
 from .server_sent_events import ServerSentEventsTransport
 from .tasks import TaskRunner
-from .websockets import WebSocketTransport
+from .websockets import WRITE_NOWAIT_EXTENSION, WebSocketTransport
 
 __all__ = ["HttpConnectionDispatcher", "relative_path"]
 
@@ -258,7 +258,8 @@ class HttpConnectionDispatcher:
         connection.request = request
         if self.auth is not None:
             connection.user = user
-        websocket = WebSocketTransport(connection, self.options)
+        offered = (scope.get("extensions") or {}).get(WRITE_NOWAIT_EXTENSION)
+        websocket = WebSocketTransport(connection, self.options, offered)
 
         def on_accepted() -> None:
             if resuming:

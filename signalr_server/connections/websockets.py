@@ -32,7 +32,15 @@ from .connection import HttpConnection
 from .context import ConnectionClosed
 from .options import HttpConnectionOptions
 
-__all__ = ["CLOSE_INTERNAL_ERROR", "CLOSE_NORMAL", "WebSocketTransport"]
+__all__ = ["CLOSE_INTERNAL_ERROR", "CLOSE_NORMAL", "WRITE_NOWAIT_EXTENSION", "WebSocketTransport"]
+
+WRITE_NOWAIT_EXTENSION = "signalr_server.websocket.write_nowait"
+"""ASGI scope extension a server may offer on a WebSocket: ``{"write":
+callable(data: bytes, binary: bool) -> bool, "buffered": callable() -> int}``.
+``write`` writes one message frame at once if the socket takes it without
+waiting (False: nothing written); ``buffered`` is what was written and is not
+on the wire yet, so the connection's outbound bound still holds. The native
+server offers it; used only in direct mode."""
 
 logger = logging.getLogger("signalr_server.connections")
 
@@ -69,18 +77,26 @@ class WebSocketTransport:
         "_client_closed",
         "_closing",
         "_connection",
+        "_holding",
         "_idle",
+        "_offered_write_nowait",
         "_options",
         "_reading",
         "_receive",
         "_receiving",
         "_receiving_done",
         "_send",
+        "_write_nowait",
         "_writing",
         "detached",
     )
 
-    def __init__(self, connection: HttpConnection, options: HttpConnectionOptions) -> None:
+    def __init__(
+        self,
+        connection: HttpConnection,
+        options: HttpConnectionOptions,
+        write_nowait: dict[str, Any] | None = None,
+    ) -> None:
         self._connection = connection
         self._options = options
         self._client_closed = False
@@ -94,11 +110,17 @@ class WebSocketTransport:
         """Direct mode: the handler is inside an ASGI ``receive``."""
         self._writing = False
         """An ASGI ``send`` is in flight (from either task)."""
+        self._holding = False
+        """The request task took data from the outbound channel and waits to
+        send it: nothing may overtake it."""
+        self._write_nowait: dict[str, Any] | None = None
+        """Direct mode on a server that writes without waiting (see ``write_now``)."""
         self._idle: asyncio.Future[None] | None = None
         """Direct mode: resolved when the running read or write returns, for
         whoever waits to take its turn at the socket."""
         self.detached = False
         """The socket dropped and the connection waits for a stateful reconnect."""
+        self._offered_write_nowait = write_nowait
 
     def run(
         self, receive: Receive, send: Send, on_accepted: Callable[[], None]
@@ -135,6 +157,7 @@ class WebSocketTransport:
         try:
             await self._accept(send)
             self._receive, self._send = receive, send
+            self._write_nowait = self._offered_write_nowait
             connection.direct_socket = self
             on_accepted()
             send_failed = await self._send_loop(send)
@@ -147,6 +170,7 @@ class WebSocketTransport:
                 raise
         finally:
             self._closing = True
+            self._write_nowait = None
             connection.direct_socket = None
             if self._reading or self._writing:
                 # The handler still waits on a socket whose request is over
@@ -162,7 +186,7 @@ class WebSocketTransport:
     @property
     def writable(self) -> bool:
         """The handler may write the socket itself right now."""
-        return not self._writing and not self._closing and not self._client_closed
+        return not (self._writing or self._holding or self._closing or self._client_closed)
 
     async def read(self) -> bytes:
         """Direct mode: the next non-empty payload, read in the handler's task."""
@@ -188,6 +212,32 @@ class WebSocketTransport:
         """Direct mode: send ``data`` in the handler's task (only when ``writable``);
         the coroutine returns False if the send failed (the connection is then aborted)."""
         return self._write(data)
+
+    def write_now(self, data: bytes) -> bool:
+        """Direct mode: send ``data`` without waiting, from any task, when the
+        server offers it (``WRITE_NOWAIT_EXTENSION``, the native server) and
+        nothing is in flight or held; False (nothing sent) otherwise, and the
+        caller takes the ordinary path. A fan-out then costs no task switch on
+        the receiving connection, and a reply no coroutine chain."""
+        write_nowait = self._write_nowait
+        if (
+            write_nowait is None
+            or self._writing
+            or self._holding
+            or self._closing
+            or self._client_closed
+        ):
+            return False
+        limit = self._connection.outbound.limit
+        if limit > 0 and write_nowait["buffered"]() + len(data) > limit:
+            return False  # queue it: the outbound bound (and its overflow rules) apply
+        if self._connection.transfer_format is TransferFormat.BINARY:
+            return bool(write_nowait["write"](data, True))
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False  # the ordinary path reports it and aborts
+        return bool(write_nowait["write"](data, False))
 
     def _wake(self) -> None:
         idle = self._idle
@@ -266,8 +316,13 @@ class WebSocketTransport:
                 data = await connection.take_outbound()
             except ConnectionClosed:
                 return False
-            while self._writing:  # the handler is writing directly: keep the order
-                await self._turn()
+            # Until it is sent, nothing may overtake it (``writable``, ``write_now``).
+            self._holding = True
+            try:
+                while self._writing:  # the handler is writing directly: keep the order
+                    await self._turn()
+            finally:
+                self._holding = False
             if not await self._write(data):
                 return not self._client_closed
 

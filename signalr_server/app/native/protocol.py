@@ -17,6 +17,7 @@ from urllib.parse import unquote
 import h11
 
 from ...connections.asgi_types import ASGIApp, Receive, Scope, Send
+from ...connections.websockets import WRITE_NOWAIT_EXTENSION
 from ..reason_phrases import reason_phrase
 from .http_cycle import HttpCycle
 from .websocket_cycle import WebSocketCycle
@@ -31,7 +32,6 @@ logger = logging.getLogger("signalr_server.app.native")
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
 _FLUSH_AT = 64 * 1024
 """Queued bytes that are written at once rather than at the iteration's end."""
-_WEBSOCKET_EXTENSIONS: dict[str, Any] = {"websocket.http.response": {}}
 
 
 def _header_has(headers: list[tuple[bytes, bytes]], name: bytes, token: bytes) -> bool:
@@ -168,6 +168,13 @@ class NativeProtocol(asyncio.Protocol):
             self._pending_size += len(data)
             if self._pending_size >= _FLUSH_AT:
                 self.flush()
+
+    def buffered(self) -> int:
+        """Bytes written but not yet sent: queued here and in the transport."""
+        if self.closed or self.transport is None:
+            return 0
+        queued = self._pending_size if self._pending is not None else 0
+        return queued + self.transport.get_write_buffer_size()
 
     def flush(self) -> None:
         """Hand what ``write`` queued to the transport."""
@@ -340,15 +347,21 @@ class NativeProtocol(asyncio.Protocol):
             self._plain_response(400, b"Invalid WebSocket upgrade request.")
             return
         protocols = _header(headers, b"sec-websocket-protocol")
+        upgrade = self._upgrade = WebSocketCycle(self, key)
         scope.update(
             type="websocket",
             scheme="ws",
             subprotocols=[p.strip() for p in protocols.decode("latin-1").split(",")]
             if protocols
             else [],
-            extensions=_WEBSOCKET_EXTENSIONS,
+            extensions={
+                "websocket.http.response": {},
+                WRITE_NOWAIT_EXTENSION: {
+                    "write": upgrade.write_nowait,
+                    "buffered": upgrade.buffered,
+                },
+            },
         )
-        upgrade = self._upgrade = WebSocketCycle(self, key)
         self._run_app(scope, upgrade.receive, upgrade.send, upgrade)
 
     def _run_app(

@@ -150,6 +150,25 @@ class WebSocketCycle:
         else:
             raise RuntimeError(f"Unexpected ASGI message {kind!r}.")
 
+    def write_nowait(self, data: bytes, binary: bool) -> bool:
+        """Write one message frame at once, from any task, if the socket takes
+        it without waiting; False (nothing written) when it is not open or its
+        buffer is above the high-water mark. Offered to the app as the
+        ``signalr_server.websocket.write_nowait`` scope extension."""
+        if (
+            self._state != _OPEN
+            or self._close_sent
+            or self._disconnected
+            or self._protocol.write_paused
+        ):
+            return False
+        self._protocol.write(encode_frame(OP_BINARY if binary else OP_TEXT, data))
+        return True
+
+    def buffered(self) -> int:
+        """Bytes written but not yet on the wire (queued here and in the transport)."""
+        return self._protocol.buffered()
+
     # -- handshake -----------------------------------------------------------------
 
     def _accept(self, message: Message) -> None:
