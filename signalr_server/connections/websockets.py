@@ -55,6 +55,10 @@ close frame, which is why the hub handler withdraws its resume callback when
 the client sends a Close message first, as the official clients do."""
 
 
+def _nothing_buffered() -> int:
+    return 0
+
+
 def _payload(message: Any) -> bytes | None:
     """A received frame's bytes (maybe empty), or ``None`` for the disconnect.
 
@@ -74,6 +78,7 @@ class WebSocketTransport:
     """Serves one accepted-or-about-to-be-accepted WebSocket for a connection."""
 
     __slots__ = (
+        "_buffered",
         "_client_closed",
         "_closing",
         "_connection",
@@ -113,8 +118,9 @@ class WebSocketTransport:
         self._holding = False
         """The request task took data from the outbound channel and waits to
         send it: nothing may overtake it."""
-        self._write_nowait: dict[str, Any] | None = None
+        self._write_nowait: Callable[[bytes, bool], bool] | None = None
         """Direct mode on a server that writes without waiting (see ``write_now``)."""
+        self._buffered: Callable[[], int] = _nothing_buffered
         self._idle: asyncio.Future[None] | None = None
         """Direct mode: resolved when the running read or write returns, for
         whoever waits to take its turn at the socket."""
@@ -157,7 +163,9 @@ class WebSocketTransport:
         try:
             await self._accept(send)
             self._receive, self._send = receive, send
-            self._write_nowait = self._offered_write_nowait
+            offered = self._offered_write_nowait
+            if offered is not None:
+                self._write_nowait, self._buffered = offered["write"], offered["buffered"]
             connection.direct_socket = self
             on_accepted()
             send_failed = await self._send_loop(send)
@@ -229,15 +237,15 @@ class WebSocketTransport:
         ):
             return False
         limit = self._connection.outbound.limit
-        if limit > 0 and write_nowait["buffered"]() + len(data) > limit:
+        if limit > 0 and self._buffered() + len(data) > limit:
             return False  # queue it: the outbound bound (and its overflow rules) apply
         if self._connection.transfer_format is TransferFormat.BINARY:
-            return bool(write_nowait["write"](data, True))
+            return write_nowait(data, True)
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return False  # the ordinary path reports it and aborts
-        return bool(write_nowait["write"](data, False))
+        return write_nowait(data, False)
 
     def _wake(self) -> None:
         idle = self._idle

@@ -21,7 +21,12 @@ from ..reason_phrases import reason_phrase
 if TYPE_CHECKING:
     from .protocol import NativeProtocol
 
-__all__ = ["HttpCycle"]
+__all__ = ["HttpCycle", "response"]
+
+
+def response(status: int, headers: list[tuple[bytes, bytes]]) -> h11.Response:
+    """A response head with the standard reason phrase (clients show it in errors)."""
+    return h11.Response(status_code=status, headers=headers, reason=reason_phrase(status))
 
 
 class HttpCycle:
@@ -100,15 +105,13 @@ class HttpCycle:
 
     async def receive(self) -> Message:
         if not self.final_delivered:
-            connection = self._protocol.h11
-            if connection.they_are_waiting_for_100_continue and not self._started:
+            protocol = self._protocol
+            if protocol.h11.they_are_waiting_for_100_continue and not self._started:
                 # The client holds its body back until told to send it.
-                self._protocol.write(
-                    connection.send(
-                        h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
-                    )
-                    or b""
+                continue_ = h11.InformationalResponse(
+                    status_code=100, headers=[], reason=b"Continue"
                 )
+                protocol.write(protocol.encode(continue_))
             while not self._body and not self.body_done and not self.disconnected:
                 await self._wait()
             if not self.disconnected or self._body:
@@ -149,30 +152,20 @@ class HttpCycle:
         protocol.write(out)
         if not more:
             self._wake()
-            protocol.response_complete(self)
+            protocol.response_complete()
         elif protocol.write_paused:
             await protocol.drain()
 
     def _encode_body(self, body: bytes, more: bool) -> bytes:
-        connection = self._protocol.h11
-        parts: list[bytes] = []
-        try:
-            if self._head_pending:
-                self._head_pending = False
-                response = h11.Response(
-                    status_code=self._status,
-                    headers=self._headers,
-                    reason=reason_phrase(self._status),
-                )
-                parts.append(connection.send(response) or b"")
-            if body and not self._head:
-                parts.append(connection.send(h11.Data(data=body)) or b"")
-            if not more:
-                parts.append(connection.send(h11.EndOfMessage()) or b"")
-        except h11.LocalProtocolError as exc:
-            self._protocol.abort()
-            raise RuntimeError(f"Invalid HTTP response from the application: {exc}") from exc
-        return b"".join(parts)
+        events: list[h11.Response | h11.Data | h11.EndOfMessage] = []
+        if self._head_pending:
+            self._head_pending = False
+            events.append(response(self._status, self._headers))
+        if body and not self._head:
+            events.append(h11.Data(data=body))
+        if not more:
+            events.append(h11.EndOfMessage())
+        return self._protocol.encode(*events)
 
     def error_response(self) -> bytes:
         """The bytes of a 500, for an app that ended without starting a response."""

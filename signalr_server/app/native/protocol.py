@@ -222,6 +222,18 @@ class NativeProtocol(asyncio.Protocol):
             assert self.transport is not None
             self.transport.abort()
 
+    def encode(
+        self, *events: h11.Response | h11.InformationalResponse | h11.Data | h11.EndOfMessage
+    ) -> bytes:
+        """h11's bytes for response events the app asked for. One that h11
+        refuses (bad headers, more body than its Content-Length) aborts the
+        connection and raises to the app."""
+        try:
+            return b"".join(self.h11.send(event) or b"" for event in events)
+        except h11.LocalProtocolError as exc:
+            self.abort()
+            raise RuntimeError(f"Invalid HTTP response from the application: {exc}") from exc
+
     def start_websocket(self, websocket: WebSocketCycle) -> None:
         """The app accepted: from now on the bytes are WebSocket frames."""
         self._websocket = websocket
@@ -233,7 +245,7 @@ class NativeProtocol(asyncio.Protocol):
         if trailing:
             websocket.data_received(bytes(trailing))
 
-    def response_complete(self, cycle: HttpCycle) -> None:
+    def response_complete(self) -> None:
         """The response is written: close, or wait for the next request."""
         if self.h11.our_state is h11.MUST_CLOSE or self._closing:
             self.close()

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 import h11
 
 from ...connections.asgi_types import Message
-from ..reason_phrases import reason_phrase
 from .frames import (
     OP_BINARY,
     OP_CLOSE,
@@ -32,6 +31,7 @@ from .frames import (
     encode_frame,
     parse_close,
 )
+from .http_cycle import response
 
 if TYPE_CHECKING:
     from .protocol import NativeProtocol
@@ -191,26 +191,17 @@ class WebSocketCycle:
     def _reject_start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
         """Answer the upgrade request with a plain HTTP response (body follows)."""
         self._state = _REJECTING
-        self._reject_write(
-            h11.Response(status_code=status, headers=headers, reason=reason_phrase(status))
-        )
+        self._protocol.write(self._protocol.encode(response(status, headers)))
 
     def _reject_body(self, body: bytes, *, more: bool) -> None:
-        if body:
-            self._reject_write(h11.Data(data=body))
+        events: list[h11.Data | h11.EndOfMessage] = [h11.Data(data=body)] if body else []
         if not more:
-            self._reject_write(h11.EndOfMessage())
+            events.append(h11.EndOfMessage())
+        if events:
+            self._protocol.write(self._protocol.encode(*events))
+        if not more:
             self._state = _DONE
             self._protocol.close()
-
-    def _reject_write(self, event: h11.Response | h11.Data | h11.EndOfMessage) -> None:
-        try:
-            data = self._protocol.h11.send(event)
-        except h11.LocalProtocolError as exc:
-            self._protocol.abort()
-            raise RuntimeError(f"Invalid HTTP response from the application: {exc}") from exc
-        if data:
-            self._protocol.write(data)
 
     # -- from the protocol ---------------------------------------------------------
 
