@@ -7,11 +7,17 @@ state (partially received frames) lives in the ``MessageReader`` it creates.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from .messages import HubMessage, TransferFormat
+from .messages import CompletionMessage, HubMessage, TransferFormat
 
-__all__ = ["FramedMessageReader", "HubProtocol", "MessageReader", "SerializedMessage"]
+__all__ = [
+    "FramedMessageReader",
+    "HubProtocol",
+    "MessageReader",
+    "SerializedMessage",
+    "result_writer",
+]
 
 
 class MessageReader(Protocol):
@@ -72,6 +78,24 @@ class HubProtocol(Protocol):
     def write(self, message: HubMessage) -> bytes:
         """Encode one message, framed (separator or length prefix included)."""
         ...
+
+
+def result_writer(protocol: HubProtocol) -> Callable[[str, Any], bytes]:
+    """``write(invocation_id, result)``: the framed Completion carrying a result.
+
+    The built-in protocols write it without building a ``CompletionMessage``
+    (``write_result``); a protocol without that method gets the same bytes
+    through ``write``. Not part of ``HubProtocol``, so protocols written
+    before it still qualify.
+    """
+    fast: Callable[[str, Any], bytes] | None = getattr(protocol, "write_result", None)
+    if fast is not None:
+        return fast
+
+    def write(invocation_id: str, result: Any) -> bytes:
+        return protocol.write(CompletionMessage(invocation_id, None, result, True))
+
+    return write
 
 
 class SerializedMessage:

@@ -31,7 +31,7 @@ Choices where the reference leaves room (tested in
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .base import FramedMessageReader, MessageReader
 from .errors import ProtocolError
@@ -39,7 +39,7 @@ from .framing import RECORD_SEPARATOR, TextMessageParser
 from .json_loading import json_token_name, load_json_object
 from .json_reading import check_property, parse_json_object
 from .json_writing import dumps_ascii, dumps_utf8, escape_ascii, escape_utf8, writer_for
-from .messages import HubMessage, TransferFormat
+from .messages import CompletionMessage, HubMessage, TransferFormat
 
 __all__ = ["JsonHubProtocol", "json_token_name", "load_json_object"]
 
@@ -80,6 +80,23 @@ class JsonHubProtocol:
 
     def write(self, message: HubMessage) -> bytes:
         return self.write_payload(message) + RECORD_SEPARATOR
+
+    def write_result(self, invocation_id: str, result: Any) -> bytes:
+        """The framed Completion carrying ``result``: the bytes of ``write(
+        CompletionMessage(invocation_id, None, result, True))`` without building
+        the message, since every answered invocation sends one. ``invocation_id``
+        must not be empty."""
+        text = (
+            '{"type":3,"invocationId":'
+            + escape_utf8(invocation_id)
+            + ',"result":'
+            + dumps_utf8(result)
+            + "}\x1e"
+        )
+        try:
+            return text.encode()
+        except UnicodeEncodeError:
+            return self.write(CompletionMessage(invocation_id, None, result, True))
 
     def __repr__(self) -> str:
         return "JsonHubProtocol()"

@@ -22,14 +22,14 @@ the reference's "Deserializing object of the `Object` type ..." text.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgpack
 
 from .base import FramedMessageReader, MessageReader
 from .errors import ProtocolError
 from .framing import BinaryMessageParser, read_varint, write_varint
-from .messagepack_layout import message_layout
+from .messagepack_layout import NON_VOID_RESULT, message_layout
 from .messagepack_reading import UNPACK_OPTIONS, fast_parse
 from .messagepack_stream_reading import slow_parse
 from .messagepack_writing import packers
@@ -82,6 +82,12 @@ class MessagePackHubProtocol:
         if type(message) is PingMessage:
             return b"\x02\x91\x06"
         payload: bytes = packers.pack(message_layout(message))
+        return write_varint(len(payload)) + payload
+
+    def write_result(self, invocation_id: str, result: Any) -> bytes:
+        """The framed Completion carrying ``result``, as ``write(CompletionMessage(
+        invocation_id, None, result, True))`` writes it, without the message."""
+        payload: bytes = packers.pack([3, {}, invocation_id, NON_VOID_RESULT, result])
         return write_varint(len(payload)) + payload
 
     def __repr__(self) -> str:

@@ -1,4 +1,10 @@
-"""The nine hub messages and the handshake, as immutable slotted data classes.
+"""The nine hub messages and the handshake, as slotted data classes.
+
+Treat them as immutable: a broadcast shares one message among all its
+recipients. They are not ``frozen`` because a frozen data class sets each
+field through ``object.__setattr__``, which made building a message four
+times slower (0.55 against 0.14 µs for an Invocation), and every echo builds
+two.
 
 Arguments, items and results stay plain wire values (str, int, float, bool,
 None, list, dict, bytes, datetime): turning them into annotated Python types
@@ -74,7 +80,7 @@ class HubInvocationMessage(HubMessage):
     headers: Mapping[str, str] | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InvocationMessage(HubInvocationMessage):
     """Type 1. ``invocation_id`` of ``None`` means a non-blocking call."""
 
@@ -86,7 +92,7 @@ class InvocationMessage(HubInvocationMessage):
     headers: Mapping[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StreamInvocationMessage(HubInvocationMessage):
     """Type 4: a call whose results come back as stream items."""
 
@@ -98,7 +104,7 @@ class StreamInvocationMessage(HubInvocationMessage):
     headers: Mapping[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StreamItemMessage(HubInvocationMessage):
     """Type 2: one item of a stream (either direction)."""
 
@@ -108,7 +114,7 @@ class StreamItemMessage(HubInvocationMessage):
     headers: Mapping[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CompletionMessage(HubInvocationMessage):
     """Type 3. ``has_result`` tells a ``None`` result from no result at all.
 
@@ -142,7 +148,7 @@ class CompletionMessage(HubInvocationMessage):
         return cls(invocation_id, None, None, False, headers)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CancelInvocationMessage(HubInvocationMessage):
     """Type 5: the client no longer wants a stream's items."""
 
@@ -151,14 +157,14 @@ class CancelInvocationMessage(HubInvocationMessage):
     headers: Mapping[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PingMessage(HubMessage):
     """Type 6: keep-alive; no fields. Use the ``PING`` singleton."""
 
     message_type: ClassVar[MessageType] = MessageType.PING
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CloseMessage(HubMessage):
     """Type 7: the last message of a connection.
 
@@ -171,7 +177,7 @@ class CloseMessage(HubMessage):
     allow_reconnect: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AckMessage(HubMessage):
     """Type 8 (stateful reconnect): highest sequence id received."""
 
@@ -179,7 +185,7 @@ class AckMessage(HubMessage):
     sequence_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SequenceMessage(HubMessage):
     """Type 9 (stateful reconnect): the id of the next message to be resent."""
 
@@ -191,7 +197,7 @@ PING = PingMessage()
 """The one Ping instance; a Ping has no state worth allocating again."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HandshakeRequest:
     """The client's first message: ``{"protocol":"json","version":1}``."""
 
@@ -199,7 +205,7 @@ class HandshakeRequest:
     version: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HandshakeResponse:
     """``{}`` on success, ``{"error": ...}`` on failure."""
 
