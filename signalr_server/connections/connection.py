@@ -187,6 +187,17 @@ class HttpConnection:
         # inbound side: ConnectionClosed at once, as the channel raises it.
         return self.inbound.take()
 
+    def send_now(self, data: bytes) -> bool:
+        socket = self.direct_socket
+        outbound = self.outbound
+        return (
+            socket is not None
+            and not outbound.size
+            and not outbound.closed
+            and not self._detached
+            and socket.write_now(data)  # checks that no send is in flight or held
+        )
+
     async def send(self, data: bytes) -> None:
         if self._detached:
             return  # the handler's replay buffer resends it after the reconnect

@@ -114,6 +114,13 @@ class ConnectionContext(Protocol):
         outbound buffer is full (backpressure on this connection only)."""
         ...
 
+    def send_now(self, data: bytes) -> bool:
+        """Write bytes at once if that needs no waiting and nothing queued is
+        overtaken; False means nothing was sent, and the caller uses ``send``.
+        Lets a reply skip the coroutine chain of ``send`` where the server can
+        write without waiting (the native server); elsewhere it may always be False."""
+        ...
+
     def send_nowait(self, data: bytes) -> None:
         """Queue bytes without waiting (fan-out). A connection that stays over its
         buffer bound is closed after the send timeout instead of delaying senders.

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from ..connections.context import ConnectionContext
+from ..connections.context import ConnectionClosed, ConnectionContext
 from ..protocol.base import HubProtocol, SerializedMessage
 from ..protocol.messages import PING, HubInvocationMessage, HubMessage, SequenceMessage
 from .message_buffer import MessageBuffer
@@ -71,6 +72,27 @@ class HubConnection:
             self.context.send_nowait(data)
         else:
             await self.context.send(data)
+        self.last_sent = time.monotonic()
+
+    def send_reply(self, data: bytes) -> Coroutine[Any, Any, None] | None:
+        """Send framed bytes that answer the client (no stateful reconnect).
+
+        ``None`` when the transport took them at once (``send_now``);
+        otherwise the coroutine that sends them, waiting for room. A reply for
+        a connection that closed meanwhile is dropped: the read loop learns of
+        the closed transport on its next receive.
+        """
+        if self.context.send_now(data):
+            self.last_sent = time.monotonic()
+            return None
+        return self._send_later(data)
+
+    async def _send_later(self, data: bytes) -> None:
+        try:
+            await self.context.send(data)
+        except ConnectionClosed:
+            logger.debug("Connection %s closed before a reply", self.context.connection_id)
+            return
         self.last_sent = time.monotonic()
 
     def write_nowait(self, message: SerializedMessage) -> None:

@@ -31,7 +31,14 @@ import uuid
 from collections.abc import Callable, Mapping, MutableMapping, MutableSequence, Sequence, Set
 from typing import Any
 
-__all__ = ["ConversionError", "camel_case", "converter_for", "normalize_key", "to_wire"]
+__all__ = [
+    "ConversionError",
+    "camel_case",
+    "converter_for",
+    "is_passthrough",
+    "normalize_key",
+    "to_wire",
+]
 
 Converter = Callable[[Any], Any]
 
@@ -56,6 +63,11 @@ def camel_case(name: str) -> str:
 
 def _passthrough(value: Any) -> Any:
     return value
+
+
+def is_passthrough(convert: Converter) -> bool:
+    """Whether ``convert`` hands every value back unchanged (``Any``, no annotation)."""
+    return convert is _passthrough
 
 
 def _fail(value: Any, expected: str) -> ConversionError:

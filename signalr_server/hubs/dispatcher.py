@@ -131,6 +131,14 @@ class HubDispatcher:
         """
         return not self._needs_services and method.attribute in self._inline
 
+    def inline_method(self, target: str) -> HubMethod | None:
+        """The method ``target`` names when it ``runs_inline``; else ``None``
+        (unknown names included: ``prepare`` reports those)."""
+        method = self.methods.lookup(target)
+        if method is None or self._needs_services or method.attribute not in self._inline:
+            return None
+        return method
+
     # -- errors ----------------------------------------------------------------
 
     def error_text(self, message: str, exc: BaseException | None) -> str:
@@ -277,14 +285,14 @@ class HubDispatcher:
             error = exc
         await self.complete(caller, call, result, error)
 
-    def call_inline(self, caller: HubCaller, call: PreparedInvocation) -> Any:
+    def call_inline(self, caller: HubCaller, attribute: str, arguments: list[Any]) -> Any:
         """Start a ``runs_inline`` method synchronously: a hub without a service
         scope, then the call. Returns what the method returned; raises what it raised."""
         hub = self.hub_type()
         hub.context = caller.context
         hub.clients = caller.clients
         hub.groups = self.groups
-        return getattr(hub, call.method.attribute)(*call.arguments)
+        return getattr(hub, attribute)(*arguments)
 
     async def finish_inline(
         self, caller: HubCaller, call: PreparedInvocation, outcome: Any, error: Exception | None

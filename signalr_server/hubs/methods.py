@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .conversion import ConversionError, Converter, converter_for
+from .conversion import ConversionError, Converter, converter_for, is_passthrough
 from .errors import BindingError
 from .hub import HUB_METHOD_ATTRIBUTE, Hub, HubMethodSettings
 
@@ -79,6 +79,8 @@ class HubMethod:
     """Positions (in ``parameters``) of the upload-stream parameters, in order (STR-5)."""
     plain_parameters: tuple[_Parameter, ...] = ()
     """The parameters bound from ``arguments`` (all but the upload streams)."""
+    passthrough: bool = False
+    """No upload streams and no parameter converts: binding only checks the count."""
 
     @property
     def stream_converters(self) -> tuple[Converter, ...]:
@@ -99,6 +101,8 @@ class HubMethod:
             raise BindingError(
                 f"Invocation provides {count} argument(s) but target expects {len(plain)}."
             )
+        if self.passthrough:
+            return list(arguments)
         bound: list[Any] = []
         for index, (parameter, value) in enumerate(zip(plain, arguments, strict=False)):
             try:
@@ -160,6 +164,10 @@ def _describe(attribute: str, function: Callable[..., Any], is_static: bool) -> 
             index for index, parameter in enumerate(parameters) if parameter.is_stream
         ),
         plain_parameters=tuple(parameter for parameter in parameters if not parameter.is_stream),
+        passthrough=all(
+            not parameter.is_stream and is_passthrough(parameter.convert)
+            for parameter in parameters
+        ),
     )
 
 

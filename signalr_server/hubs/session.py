@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -45,7 +46,7 @@ import anyio
 import anyio.abc
 
 from ..connections.context import ConnectionClosed, ConnectionContext
-from ..protocol.base import HubProtocol
+from ..protocol.base import HubProtocol, result_writer
 from ..protocol.messages import (
     AckMessage,
     CancelInvocationMessage,
@@ -61,8 +62,9 @@ from ..protocol.messages import (
     TransferFormat,
 )
 from .connection import HubConnection
+from .conversion import to_wire
 from .dispatcher import HubCaller, PreparedInvocation, is_awaitable
-from .errors import ClientClosedError, ClientTimeoutError
+from .errors import BindingError, ClientClosedError, ClientTimeoutError
 from .message_buffer import MessageBuffer, StatefulReconnectTransport
 from .streams import ClientStream, ClientStreamTracker
 
@@ -118,6 +120,7 @@ class Session:
             self.connection, handler.lifetime_manager, parallel_invocations=parallel
         )
         self.binary = protocol.transfer_format is TransferFormat.BINARY
+        self._write_result = result_writer(protocol)
         self.free_slots = parallel
         """Invocation slots left; only the read loop ever waits for one, so a
         counter and an event made on demand do what a semaphore would, without
@@ -237,9 +240,20 @@ class Session:
                 except Exception as exc:
                     return self._protocol_failure(exc)
                 for message in messages:
+                    pending: Awaitable[_Ending | None]
+                    try:
+                        if type(message) is InvocationMessage and self.buffer is None:
+                            answered = self._invoke_now(message)
+                            if answered is None:
+                                continue  # called and answered, no await needed
+                            pending = answered
+                        else:
+                            pending = self._dispatch(message)
+                    except Exception as exc:
+                        return self._protocol_failure(exc)
                     self.dispatching = True
                     try:
-                        ending = await self._dispatch(message)
+                        ending = await pending
                     except Exception as exc:
                         return self._protocol_failure(exc)
                     finally:
@@ -247,6 +261,7 @@ class Session:
                         self.last_received = time.monotonic()
                     if ending is not None:
                         return ending
+                self.last_received = time.monotonic()
             try:
                 data = await self.context.receive()
             except ConnectionClosed:
@@ -315,6 +330,49 @@ class Session:
         prepared.attach_streams(streams)
         return streams
 
+    def _invoke_now(self, message: InvocationMessage) -> Awaitable[None] | None:
+        """Take the usual invocation from call to Completion without a coroutine.
+
+        The usual one: a method that ``runs_inline``, a free slot, no upload
+        streams, arguments that bind. It is called here and its Completion
+        goes out through ``send_reply``; ``None`` means all of that is done.
+        Else the coroutine that finishes the job, for the read loop to await:
+        ``_on_invocation`` from the start (which also reports unknown methods
+        and binding errors), the Completion of a failure, or a reply that must
+        wait for room. Every echo takes this path, so it skips the prepared
+        invocation, the ``CompletionMessage`` and six awaits of the general one.
+        """
+        method = self.dispatcher.inline_method(message.target)
+        if method is None or message.stream_ids or self.free_slots <= 0:
+            return self._on_invocation(message)
+        try:
+            arguments = method.bind(message.arguments, per_argument_errors=self.binary)
+        except BindingError:
+            return self._on_invocation(message)
+        invocation_id = message.invocation_id
+        error: Exception | None = None
+        try:
+            outcome = self.dispatcher.call_inline(self.caller, method.attribute, arguments)
+            awaitable = is_awaitable(outcome)
+            if not awaitable:
+                wire_result = to_wire(outcome)
+        except Exception as exc:
+            outcome, error, awaitable = None, exc, False
+        if error is None and not awaitable:
+            if not invocation_id:
+                return None
+            # A result the codec refuses (NaN in JSON) raises here, as in
+            # ``HubConnection.write``: the read loop closes the connection.
+            return self.connection.send_reply(self._write_result(invocation_id, wire_result))
+        # A failure, or a ``def`` that handed back an awaitable: the general path.
+        assert self.task_group is not None
+        prepared = PreparedInvocation(method, arguments, message.target, invocation_id)
+        self.free_slots -= 1
+        if error is None:
+            self.task_group.start_soon(self._finish_inline, prepared, outcome, None)
+            return None
+        return self._finish_inline(prepared, None, error)
+
     async def _on_invocation(self, message: InvocationMessage) -> None:
         prepared = self.dispatcher.prepare(
             message.target,
@@ -347,12 +405,14 @@ class Session:
         outcome: Any = None
         error: Exception | None = None
         try:
-            outcome = self.dispatcher.call_inline(self.caller, prepared)
+            outcome = self.dispatcher.call_inline(
+                self.caller, prepared.method.attribute, prepared.arguments
+            )
         except Exception as exc:
             error = exc
         if error is None and is_awaitable(outcome):
             # A ``def`` that hands back an awaitable may take any time: a task.
-            self.task_group.start_soon(self._finish_inline, prepared, outcome)
+            self.task_group.start_soon(self._finish_inline, prepared, outcome, None)
             return
         try:
             await self.dispatcher.complete(self.caller, prepared, outcome, error)
@@ -366,9 +426,13 @@ class Session:
             self.slot_freed = None
             event.set()
 
-    async def _finish_inline(self, prepared: PreparedInvocation, awaitable: Any) -> None:
+    async def _finish_inline(
+        self, prepared: PreparedInvocation, outcome: Any, error: Exception | None
+    ) -> None:
+        """Await what an inline call handed back (if anything), send its
+        Completion, then give its slot back."""
         try:
-            await self.dispatcher.finish_inline(self.caller, prepared, awaitable, None)
+            await self.dispatcher.finish_inline(self.caller, prepared, outcome, error)
         finally:
             self._release_slot()
 

@@ -71,6 +71,12 @@ class FakeConnection:
     async def send(self, data: bytes) -> None:
         self.send_nowait(data)
 
+    def send_now(self, data: bytes) -> bool:
+        if self.closed:
+            return False  # ``send`` then raises ConnectionClosed
+        self._out_send.send_nowait(data)
+        return True
+
     def send_nowait(self, data: bytes) -> None:
         if self.closed:
             raise ConnectionClosed()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import Any
 
 import anyio
 import pytest
@@ -14,7 +15,7 @@ from signalr_server.hubs.heartbeat import Heartbeat, heartbeat_interval
 from signalr_server.hubs.lifetime import InMemoryHubLifetimeManager
 from signalr_server.protocol.messages import CompletionMessage, InvocationMessage, PingMessage
 
-from .fakes import connected
+from .fakes import FakeConnection, connected
 
 pytestmark = pytest.mark.anyio
 
@@ -45,6 +46,15 @@ class FastHub(Hub):
     def guarded(self) -> str:
         return "secret"
 
+    def optional(self, first: Any, second: Any = "default") -> list[Any]:
+        return [first, second]
+
+    def no_wire_form(self) -> object:
+        return object()
+
+    def not_a_number(self) -> float:
+        return float("nan")
+
 
 class ServiceHub(Hub):
     def __init__(self, service: Service) -> None:
@@ -69,6 +79,9 @@ def test_only_plain_unguarded_methods_of_service_free_hubs_run_inline() -> None:
         "hands_back_awaitable": True,
         "fails": True,
         "guarded": False,
+        "optional": True,
+        "no_wire_form": True,
+        "not_a_number": True,
     }
     services = ServiceRegistry().add_singleton(Service, Service())
     with_services = dispatcher(ServiceHub, services)
@@ -85,6 +98,92 @@ async def test_inline_results_errors_and_awaitables() -> None:
         assert failed.error == (
             "An unexpected error occurred invoking 'fails' on the server. ValueError: no"
         )
+
+
+class CountingConnection(FakeConnection):
+    """Counts which way replies leave: at once (``send_now``) or awaited (``send``)."""
+
+    def __init__(self, *, takes_at_once: bool = True) -> None:
+        super().__init__()
+        self.takes_at_once = takes_at_once
+        self.sent_now = 0
+        self.sent_later = 0
+
+    def send_now(self, data: bytes) -> bool:
+        if not self.takes_at_once:
+            return False
+        self.sent_now += 1
+        return super().send_now(data)
+
+    async def send(self, data: bytes) -> None:
+        self.sent_later += 1
+        await super().send(data)
+
+
+async def test_plain_reply_leaves_at_once_when_the_transport_takes_it() -> None:
+    connection = CountingConnection()
+    async with connected(HubConnectionHandler(FastHub), connection) as client:
+        connection.sent_now = connection.sent_later = 0  # not the handshake's answer
+        for value in range(5):
+            assert (await client.invoke("plain", value)).result == value + 1
+        assert (connection.sent_now, connection.sent_later) == (5, 0)
+        assert (await client.invoke("awaited", 1)).result == 2  # the general path
+        assert connection.sent_later == 1
+
+
+async def test_plain_reply_waits_for_send_when_the_transport_cannot_take_it_now() -> None:
+    connection = CountingConnection(takes_at_once=False)
+    async with connected(HubConnectionHandler(FastHub), connection) as client:
+        connection.sent_now = connection.sent_later = 0  # not the handshake's answer
+        client.send(InvocationMessage("1", "plain", [1]))
+        client.send(InvocationMessage("2", "plain", [2]))
+        assert await client.next_message() == CompletionMessage.with_result("1", 2)
+        assert await client.next_message() == CompletionMessage.with_result("2", 3)
+        assert (connection.sent_now, connection.sent_later) == (0, 2)
+
+
+async def test_inline_edge_cases_answer_as_the_general_path_does() -> None:
+    options = HubOptions(enable_detailed_errors=True)
+    async with connected(HubConnectionHandler(FastHub, options)) as client:
+        assert (await client.invoke("optional", 1)).result == [1, "default"]
+        assert (await client.invoke("optional", 1, 2)).result == [1, 2]
+        too_many = await client.invoke("optional", 1, 2, 3)
+        assert too_many.error == (
+            "Failed to invoke 'optional' due to an error on the server. "
+            "InvalidDataException: Invocation provides 3 argument(s) but target expects 2."
+        )
+        wrong_type = await client.invoke("plain", "text")
+        assert wrong_type.error is not None and "Error binding arguments" in wrong_type.error
+        unknown = await client.invoke("missing")
+        assert unknown.error == (
+            "Failed to invoke 'missing' due to an error on the server. "
+            "HubException: Method does not exist."
+        )
+        no_wire = await client.invoke("no_wire_form")
+        assert no_wire.error is not None and no_wire.error.startswith(
+            "An unexpected error occurred invoking 'no_wire_form' on the server. TypeError:"
+        )
+        client.send(InvocationMessage(None, "plain", [1]))  # non-blocking: no answer
+        client.send(InvocationMessage(None, "fails", []))  # not even for a failure
+        await client.no_message()
+        assert (await client.invoke("plain", 9)).result == 10
+
+
+async def test_a_result_the_codec_refuses_closes_the_connection() -> None:
+    async with connected(HubConnectionHandler(FastHub)) as client:
+        client.send(InvocationMessage("1", "not_a_number", []))
+        close = await client.next_message()
+        assert close.error == "Connection closed with an error."  # type: ignore[attr-defined]
+
+
+async def test_a_plain_call_waits_for_a_slot_and_keeps_the_order() -> None:
+    # One slot, held by the awaitable: the plain call behind it must not
+    # overtake it through the fast path.
+    async with connected(HubConnectionHandler(FastHub)) as client:
+        client.send(InvocationMessage("1", "hands_back_awaitable", [0.1]))
+        client.send(InvocationMessage("2", "plain", [1]))
+        assert await client.next_message() == CompletionMessage.with_result("1", "later")
+        assert await client.next_message() == CompletionMessage.with_result("2", 2)
 
 
 async def test_awaitable_from_a_plain_method_does_not_hold_the_read_loop() -> None:
