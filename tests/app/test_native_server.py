@@ -22,6 +22,7 @@ from signalr_server.app.native import NativeLimits, serve_native
 from signalr_server.app.native.frames import OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT
 from signalr_server.app.native.protocol import NativeProtocol
 from signalr_server.app.native.server import ServerState
+from signalr_server.connections.websockets import WRITE_NOWAIT_EXTENSION
 from tests.app.test_native_frames import client_frame
 
 events: list[str] = []
@@ -473,3 +474,47 @@ def test_lifespan_state_and_shutdown_closing_websockets_with_1012() -> None:
     assert events[0] == "lifespan.startup"
     assert "disconnect 1012" in events
     assert events[-1] == "lifespan.shutdown"
+
+
+def test_the_listen_extension_offers_messages_while_nothing_is_queued() -> None:
+    async def listening_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            return
+        extension = scope["extensions"][WRITE_NOWAIT_EXTENSION]
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept", "headers": [(b"x-extra", b"1")]})
+
+        def listener(data: bytes) -> bool:
+            if not data.startswith(b"take:"):
+                return False
+            return bool(extension["write"](b"took:" + data[5:], False))
+
+        extension["listen"](listener)
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text") or message["bytes"].decode()
+            if text == "stop":
+                extension["listen"](None)
+            await send({"type": "websocket.send", "text": "queued:" + text})
+
+    async def scenario(server: Running) -> None:
+        reader, writer = await websocket(server.port)
+        writer.write(client_frame(OP_TEXT, "take:é".encode()))
+        assert await read_frame(reader) == (OP_TEXT, "took:é".encode())
+        writer.write(client_frame(OP_BINARY, b"take:2"))  # binary frames too
+        assert await read_frame(reader) == (OP_TEXT, b"took:2")
+        # Refused, so queued; what follows it queues behind it, in order.
+        writer.write(client_frame(OP_TEXT, b"keep") + client_frame(OP_TEXT, b"take:3"))
+        assert await read_frame(reader) == (OP_TEXT, b"queued:keep")
+        assert await read_frame(reader) == (OP_TEXT, b"queued:take:3")
+        writer.write(client_frame(OP_TEXT, b"take:4"))  # nothing queued: offered again
+        assert await read_frame(reader) == (OP_TEXT, b"took:4")
+        writer.write(client_frame(OP_TEXT, b"stop"))
+        assert await read_frame(reader) == (OP_TEXT, b"queued:stop")
+        writer.write(client_frame(OP_TEXT, b"take:5"))  # no listener any more
+        assert await read_frame(reader) == (OP_TEXT, b"queued:take:5")
+        writer.close()
+
+    serve_and(scenario, served=listening_app)

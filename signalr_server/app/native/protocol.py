@@ -371,6 +371,7 @@ class NativeProtocol(asyncio.Protocol):
                 WRITE_NOWAIT_EXTENSION: {
                     "write": upgrade.write_nowait,
                     "buffered": upgrade.buffered,
+                    "listen": upgrade.listen,
                 },
             },
         )

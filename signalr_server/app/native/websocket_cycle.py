@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import h11
@@ -66,6 +67,7 @@ class WebSocketCycle:
         "_connect_delivered",
         "_disconnected",
         "_key",
+        "_listener",
         "_protocol",
         "_queue",
         "_queued",
@@ -87,6 +89,7 @@ class WebSocketCycle:
         self._close_received = False
         self._disconnected = False
         self._close_timer: asyncio.TimerHandle | None = None
+        self._listener: Callable[[bytes], bool] | None = None
 
     # -- ASGI ----------------------------------------------------------------------
 
@@ -169,6 +172,19 @@ class WebSocketCycle:
         """Bytes written but not yet on the wire (queued here and in the transport)."""
         return self._protocol.buffered()
 
+    def listen(self, listener: Callable[[bytes], bool] | None) -> None:
+        """Offer data messages to ``listener`` as they arrive, before ``receive``.
+
+        While one is set, a text or binary message that arrives with nothing
+        queued for ``receive`` goes to ``listener(data)`` (text as its UTF-8
+        bytes) right in ``data_received``; True means it was taken, False
+        queues it for ``receive`` as usual. Once anything is queued, later
+        messages queue behind it, so the order holds. ``None`` stops it.
+        Offered to the app with ``write_nowait``: a reply can then go out
+        without the app's task waking at all.
+        """
+        self._listener = listener
+
     # -- handshake -----------------------------------------------------------------
 
     def _accept(self, message: Message) -> None:
@@ -215,8 +231,15 @@ class WebSocketCycle:
             return
         for opcode, payload in frames:
             if opcode == OP_TEXT:
+                listener = self._listener
+                text: str = payload  # type: ignore[assignment]
+                if listener is not None and not self._queue and listener(text.encode()):
+                    continue
                 self._push({"type": "websocket.receive", "text": payload}, len(payload))
             elif opcode == OP_BINARY:
+                listener = self._listener
+                if listener is not None and not self._queue and listener(payload):  # type: ignore[arg-type]
+                    continue
                 self._push({"type": "websocket.receive", "bytes": payload}, len(payload))
             elif opcode == OP_PING:
                 if not self._close_sent:
@@ -275,6 +298,7 @@ class WebSocketCycle:
             return
         self._disconnected = True
         self._state = _DONE
+        self._listener = None
         self._push({"type": "websocket.disconnect", "code": code, "reason": reason}, 0)
 
     def connection_lost(self) -> None:
