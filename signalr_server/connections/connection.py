@@ -187,6 +187,10 @@ class HttpConnection:
         # inbound side: ConnectionClosed at once, as the channel raises it.
         return self.inbound.take()
 
+    def listen(self, listener: Callable[[bytes], bool] | None) -> bool:
+        socket = self.direct_socket
+        return socket is not None and socket.listen(listener)
+
     def send_now(self, data: bytes) -> bool:
         socket = self.direct_socket
         outbound = self.outbound

@@ -114,6 +114,16 @@ class ConnectionContext(Protocol):
         outbound buffer is full (backpressure on this connection only)."""
         ...
 
+    def listen(self, listener: Callable[[bytes], bool] | None) -> bool:
+        """Have inbound bytes offered to ``listener`` as they arrive, outside any
+        task, while the handler waits in ``receive`` and nothing is queued for
+        it; True from the listener means it took them, False leaves them to
+        ``receive``. Returns whether this transport does that at all (False:
+        only ``receive`` delivers). ``None`` stops it. The listener must not
+        raise. Lets a handler answer a message without its task waking (the
+        native server); elsewhere it may always return False."""
+        ...
+
     def send_now(self, data: bytes) -> bool:
         """Write bytes at once if that needs no waiting and nothing queued is
         overtaken; False means nothing was sent, and the caller uses ``send``.

@@ -36,11 +36,15 @@ __all__ = ["CLOSE_INTERNAL_ERROR", "CLOSE_NORMAL", "WRITE_NOWAIT_EXTENSION", "We
 
 WRITE_NOWAIT_EXTENSION = "signalr_server.websocket.write_nowait"
 """ASGI scope extension a server may offer on a WebSocket: ``{"write":
-callable(data: bytes, binary: bool) -> bool, "buffered": callable() -> int}``.
+callable(data: bytes, binary: bool) -> bool, "buffered": callable() -> int}``,
+optionally with ``"listen": callable(listener | None)``.
 ``write`` writes one message frame at once if the socket takes it without
 waiting (False: nothing written); ``buffered`` is what was written and is not
-on the wire yet, so the connection's outbound bound still holds. The native
-server offers it; used only in direct mode."""
+on the wire yet, so the connection's outbound bound still holds. ``listen``
+has the server offer each data message that arrives while nothing is queued
+for ``receive`` to ``listener(data: bytes) -> bool`` from its protocol
+callback (False: it queues the message for ``receive`` after all). The
+native server offers all three; used only in direct mode."""
 
 logger = logging.getLogger("signalr_server.connections")
 
@@ -84,6 +88,8 @@ class WebSocketTransport:
         "_connection",
         "_holding",
         "_idle",
+        "_listen",
+        "_listener",
         "_offered_write_nowait",
         "_options",
         "_reading",
@@ -121,6 +127,9 @@ class WebSocketTransport:
         self._write_nowait: Callable[[bytes, bool], bool] | None = None
         """Direct mode on a server that writes without waiting (see ``write_now``)."""
         self._buffered: Callable[[], int] = _nothing_buffered
+        self._listen: Callable[[Callable[[bytes], bool] | None], None] | None = None
+        """Direct mode: the server's ``listen`` (see ``listen``)."""
+        self._listener: Callable[[bytes], bool] | None = None
         self._idle: asyncio.Future[None] | None = None
         """Direct mode: resolved when the running read or write returns, for
         whoever waits to take its turn at the socket."""
@@ -166,6 +175,7 @@ class WebSocketTransport:
             offered = self._offered_write_nowait
             if offered is not None:
                 self._write_nowait, self._buffered = offered["write"], offered["buffered"]
+                self._listen = offered.get("listen")
             connection.direct_socket = self
             on_accepted()
             send_failed = await self._send_loop(send)
@@ -179,6 +189,9 @@ class WebSocketTransport:
         finally:
             self._closing = True
             self._write_nowait = None
+            if self._listen is not None:
+                self._listen(None)
+                self._listen = self._listener = None
             connection.direct_socket = None
             if self._reading or self._writing:
                 # The handler still waits on a socket whose request is over
@@ -246,6 +259,23 @@ class WebSocketTransport:
         except UnicodeDecodeError:
             return False  # the ordinary path reports it and aborts
         return write_nowait(data, False)
+
+    def listen(self, listener: Callable[[bytes], bool] | None) -> bool:
+        """Direct mode on a server that offers ``listen``: inbound payloads go
+        to ``listener`` as they arrive while the handler waits in ``read``
+        (see ``ConnectionContext.listen``). False when the server cannot."""
+        offered = self._listen
+        if offered is None:
+            return False
+        self._listener = listener
+        offered(None if listener is None else self._offer)
+        return True
+
+    def _offer(self, data: bytes) -> bool:
+        listener = self._listener
+        if listener is None or not self._reading or self._closing or not data:
+            return False
+        return listener(data)
 
     def _wake(self) -> None:
         idle = self._idle

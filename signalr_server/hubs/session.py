@@ -46,7 +46,7 @@ import anyio
 import anyio.abc
 
 from ..connections.context import ConnectionClosed, ConnectionContext
-from ..protocol.base import HubProtocol, result_writer
+from ..protocol.base import HubProtocol, MessageReader, result_writer
 from ..protocol.messages import (
     AckMessage,
     CancelInvocationMessage,
@@ -148,6 +148,12 @@ class Session:
         self.client_pinged = False
         self.sends_pings = not context.has_inherent_keep_alive
         self.task_group: anyio.abc.TaskGroup | None = None
+        self.reader: MessageReader = protocol.reader(self.options.maximum_receive_message_size)
+        self.parked = False
+        """The read loop waits in ``receive``: ``_take_now`` may act for it."""
+        self.taken: tuple[Awaitable[_Ending | None], list[HubMessage]] | Exception | None = None
+        """What ``_take_now`` left for the read loop: the dispatch to await and
+        the messages after it, or the error to close with."""
 
     @property
     def connection_id(self) -> str:
@@ -231,41 +237,99 @@ class Session:
     # -- reading ---------------------------------------------------------------
 
     async def _read_loop(self, data: bytes) -> _Ending:
-        reader = self.protocol.reader(self.options.maximum_receive_message_size)
-        while True:
-            if data:
-                self.last_received = time.monotonic()
-                try:
-                    messages = reader.feed(data)
-                except Exception as exc:
-                    return self._protocol_failure(exc)
+        reader = self.reader
+        listening = self.buffer is None and self.context.listen(self._take_now)
+        try:
+            while True:
+                messages: list[HubMessage] = []
+                taken = self.taken
+                if taken is not None:
+                    # ``_take_now`` parsed ``data`` already and left the rest to us.
+                    self.taken = None
+                    if isinstance(taken, Exception):
+                        return self._protocol_failure(taken)
+                    pending, messages = taken
+                    ending = await self._settle(pending)
+                    if ending is not None:
+                        return ending
+                elif data:
+                    self.last_received = time.monotonic()
+                    try:
+                        messages = reader.feed(data)
+                    except Exception as exc:
+                        return self._protocol_failure(exc)
                 for message in messages:
-                    pending: Awaitable[_Ending | None]
+                    answered: Awaitable[_Ending | None] | None
                     try:
                         if type(message) is InvocationMessage and self.buffer is None:
                             answered = self._invoke_now(message)
                             if answered is None:
                                 continue  # called and answered, no await needed
-                            pending = answered
                         else:
-                            pending = self._dispatch(message)
+                            answered = self._dispatch(message)
                     except Exception as exc:
                         return self._protocol_failure(exc)
-                    self.dispatching = True
-                    try:
-                        ending = await pending
-                    except Exception as exc:
-                        return self._protocol_failure(exc)
-                    finally:
-                        self.dispatching = False
-                        self.last_received = time.monotonic()
+                    ending = await self._settle(answered)
                     if ending is not None:
                         return ending
                 self.last_received = time.monotonic()
-            try:
-                data = await self.context.receive()
-            except ConnectionClosed:
-                return _TRANSPORT_ENDED
+                self.parked = True
+                try:
+                    data = await self.context.receive()
+                except ConnectionClosed:
+                    return _TRANSPORT_ENDED
+                finally:
+                    self.parked = False
+        finally:
+            if listening:
+                self.context.listen(None)
+
+    async def _settle(self, pending: Awaitable[_Ending | None]) -> _Ending | None:
+        """Await what dispatching one message left to do; the ending, if it ends."""
+        self.dispatching = True
+        try:
+            return await pending
+        except Exception as exc:
+            return self._protocol_failure(exc)
+        finally:
+            self.dispatching = False
+            self.last_received = time.monotonic()
+
+    def _take_now(self, data: bytes) -> bool:
+        """The transport's listener: inbound bytes while the read loop waits.
+
+        Parses them and answers the usual invocations (``_invoke_now``) and
+        pings right here, so an echo needs no wake-up of the read loop's task.
+        At the first message that needs awaiting, it stops and returns False:
+        the transport then hands ``data`` to the waiting ``receive`` after
+        all, and the read loop, seeing ``taken``, carries on with what is left
+        instead of parsing it again. Errors are left to the read loop the same
+        way. Never raises.
+        """
+        if not self.parked or self.taken is not None or self.ending is not None:
+            return False
+        self.last_received = time.monotonic()
+        answered: Awaitable[_Ending | None] | None
+        try:
+            messages = self.reader.feed(data)
+            for index, message in enumerate(messages):
+                kind = type(message)
+                if kind is InvocationMessage:
+                    assert isinstance(message, InvocationMessage)
+                    answered = self._invoke_now(message)
+                    if answered is None:
+                        continue
+                elif kind is PingMessage:
+                    self.client_pinged = True
+                    continue
+                else:
+                    answered = self._dispatch(message)
+                self.taken = (answered, messages[index + 1 :])
+                return False
+        except Exception as exc:
+            self.taken = exc
+            return False
+        return True
 
     def _protocol_failure(self, exc: Exception) -> _Ending:
         logger.warning(

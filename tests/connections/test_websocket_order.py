@@ -56,3 +56,65 @@ def test_data_the_writer_took_is_never_overtaken_by_a_direct_write() -> None:
         return sent
 
     assert asyncio.run(main()) == ["A", "B", "C"]
+
+
+async def _accepted(
+    extension: dict[str, Any] | None,
+) -> tuple[HttpConnection, asyncio.Queue[dict[str, Any]], asyncio.Future[None]]:
+    """A direct-mode transport serving fake ASGI callables: the connection,
+    the queue ``receive`` reads and the request's future."""
+    connection = HttpConnection("id", "token", HttpConnectionOptions(), REQUEST)
+    transport = WebSocketTransport(connection, HttpConnectionOptions(), extension)
+    inbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    accepted = asyncio.Event()
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    request = asyncio.ensure_future(transport.run(inbound.get, send, accepted.set))
+    await accepted.wait()
+    return connection, inbound, request
+
+
+def test_a_listener_gets_payloads_only_while_the_handler_waits_to_read() -> None:
+    """The server's ``listen`` reaches the handler's listener through the
+    transport only while the handler is inside ``receive``; the transport
+    unregisters it when the socket ends, and a server without ``listen``
+    makes ``HttpConnection.listen`` report False."""
+
+    async def main() -> None:
+        offered: list[Any] = []
+        extension = {
+            "write": lambda data, binary: False,
+            "buffered": lambda: 0,
+            "listen": offered.append,
+        }
+        connection, inbound, request = await _accepted(extension)
+        taken: list[bytes] = []
+        assert connection.listen(lambda data: taken.append(data) is None)
+        server_side = offered[-1]
+        assert not server_side(b"early")  # the handler is not reading yet
+        reading = asyncio.ensure_future(connection.receive())
+        await asyncio.sleep(0.01)
+        assert server_side(b"now") and taken == [b"now"]
+        assert not server_side(b"")  # empty payloads are left to receive
+        inbound.put_nowait({"type": "websocket.receive", "bytes": b"queued"})
+        assert await reading == b"queued"
+        assert not server_side(b"late")  # not reading any more
+        assert connection.listen(None) and offered[-1] is None
+        assert connection.listen(print) and offered[-1] is not None
+        request.cancel()  # the socket's request ends: the transport unregisters
+        await asyncio.gather(request, return_exceptions=True)
+        assert offered[-1] is None and not connection.listen(print)
+
+    asyncio.run(main())
+
+
+def test_no_listen_without_the_extension() -> None:
+    async def main() -> None:
+        connection, _, request = await _accepted(None)
+        assert not connection.listen(print)
+        request.cancel()
+        await asyncio.gather(request, return_exceptions=True)
+
+    asyncio.run(main())

@@ -7,7 +7,7 @@ the hub handler sent, without sockets or the real transports.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -42,8 +42,16 @@ class FakeConnection:
         has_inherent_keep_alive: bool = False,
         user: Any = None,
         request: RequestInfo | None = None,
+        listens: bool = False,
     ) -> None:
         self.connection_id = connection_id
+        self.listens = listens
+        """Offer pushed bytes to a listener, as the native server's WebSocket does."""
+        self.listener: Callable[[bytes], bool] | None = None
+        self.receiving = False
+        self.unread = 0
+        """Pushed and not yet returned by ``receive`` (handed over or buffered)."""
+        self.taken_by_listener = 0
         self.transport_name = transport_name
         self.supported_formats = supported_formats
         self.has_inherent_keep_alive = has_inherent_keep_alive
@@ -63,10 +71,21 @@ class FakeConnection:
     # -- ConnectionContext ------------------------------------------------
 
     async def receive(self) -> bytes:
+        self.receiving = True
         try:
-            return await self._in_receive.receive()
+            data = await self._in_receive.receive()
+            self.unread -= 1
+            return data
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             raise ConnectionClosed() from None
+        finally:
+            self.receiving = False
+
+    def listen(self, listener: Callable[[bytes], bool] | None) -> bool:
+        if not self.listens:
+            return False
+        self.listener = listener
+        return True
 
     async def send(self, data: bytes) -> None:
         self.send_nowait(data)
@@ -90,6 +109,11 @@ class FakeConnection:
 
     def push(self, data: bytes) -> None:
         """Deliver bytes as if the client had sent them."""
+        listener = self.listener
+        if listener is not None and self.receiving and not self.unread and listener(data):
+            self.taken_by_listener += 1
+            return
+        self.unread += 1
         self._in_send.send_nowait(data)
 
     def close_input(self) -> None:

@@ -13,7 +13,12 @@ from signalr_server.hubs.authorization import authorize
 from signalr_server.hubs.dispatcher import HubDispatcher
 from signalr_server.hubs.heartbeat import Heartbeat, heartbeat_interval
 from signalr_server.hubs.lifetime import InMemoryHubLifetimeManager
-from signalr_server.protocol.messages import CompletionMessage, InvocationMessage, PingMessage
+from signalr_server.protocol.messages import (
+    CloseMessage,
+    CompletionMessage,
+    InvocationMessage,
+    PingMessage,
+)
 
 from .fakes import FakeConnection, connected
 
@@ -274,3 +279,94 @@ async def test_a_member_added_while_the_beat_stops_is_still_visited() -> None:
         while len(second.beats) < 2:
             await anyio.sleep(0.01)
     heartbeat.discard(second)
+
+
+# -- the transport's listener (native server: no task wake per message) --------
+
+
+async def test_listener_answers_plain_calls_without_the_read_loop() -> None:
+    connection = FakeConnection(listens=True)
+    async with connected(HubConnectionHandler(FastHub), connection) as client:
+        for value in range(5):
+            assert (await client.invoke("plain", value)).result == value + 1
+        assert connection.taken_by_listener == 5
+        client.send(PingMessage())
+        await client.no_message()
+        assert connection.taken_by_listener == 6
+
+
+async def test_listener_leaves_the_rest_of_a_chunk_to_the_read_loop_in_order() -> None:
+    connection = FakeConnection(listens=True)
+    options = HubOptions(maximum_parallel_invocations_per_client=1)
+    async with connected(HubConnectionHandler(FastHub, options), connection) as client:
+        protocol = client.protocol
+        chunk = b"".join(
+            protocol.write(message)
+            for message in (
+                InvocationMessage("1", "plain", [1]),
+                InvocationMessage("2", "awaited", [2]),  # a task: holds the one slot
+                InvocationMessage("3", "plain", [3]),  # waits for the slot
+                PingMessage(),
+                InvocationMessage("4", "plain", [4]),
+            )
+        )
+        connection.push(chunk)
+        replies = [await client.next_message() for _ in range(4)]
+        assert replies == [
+            CompletionMessage.with_result("1", 2),
+            CompletionMessage.with_result("2", 4),
+            CompletionMessage.with_result("3", 4),
+            CompletionMessage.with_result("4", 5),
+        ]
+        assert connection.taken_by_listener == 0  # the chunk went to the read loop
+        assert (await client.invoke("plain", 9)).result == 10
+        assert connection.taken_by_listener == 1
+
+
+async def test_listener_reports_protocol_errors_through_the_read_loop() -> None:
+    connection = FakeConnection(listens=True)
+    async with connected(HubConnectionHandler(FastHub), connection) as client:
+        assert (await client.invoke("plain", 1)).result == 2
+        connection.push(b'{"type":1,"target":5,"arguments":[]}\x1e')
+        close = await client.next_message()
+        assert close.error == "Connection closed with an error."  # type: ignore[attr-defined]
+        with anyio.fail_after(2):
+            while connection.listener is not None:
+                await anyio.sleep(0.01)
+
+
+async def test_listener_hands_a_close_message_to_the_read_loop() -> None:
+    connection = FakeConnection(listens=True)
+    async with connected(HubConnectionHandler(FastHub), connection) as client:
+        client.send(CloseMessage())
+        with anyio.fail_after(2):
+            while connection.listener is not None:  # the conversation ended
+                await anyio.sleep(0.01)
+        assert connection.taken_by_listener == 0
+
+
+async def test_listener_pings_keep_the_client_timeout_away() -> None:
+    connection = FakeConnection(listens=True)
+    options = HubOptions(client_timeout_interval=0.2, keep_alive_interval=60.0)
+    async with connected(HubConnectionHandler(FastHub, options), connection) as client:
+        for _ in range(4):  # 0.4 s in all, never 0.2 s of silence
+            client.send(PingMessage())
+            await anyio.sleep(0.1)
+        assert connection.taken_by_listener == 4
+        assert (await client.invoke("plain", 0)).result == 1
+
+
+@pytest.mark.parametrize("listens", [False, True], ids=["receive", "listener"])
+async def test_inline_failures_and_awaitables_on_both_paths(listens: bool) -> None:
+    options = HubOptions(enable_detailed_errors=True, maximum_parallel_invocations_per_client=2)
+    connection = FakeConnection(listens=listens)
+    async with connected(HubConnectionHandler(FastHub, options), connection) as client:
+        client.send(InvocationMessage("1", "hands_back_awaitable", [0.2]))
+        client.send(InvocationMessage("2", "fails", []))
+        client.send(InvocationMessage("3", "plain", [41]))
+        failed = await client.next_message()
+        assert failed == CompletionMessage.with_error(
+            "2", "An unexpected error occurred invoking 'fails' on the server. ValueError: no"
+        )
+        assert await client.next_message() == CompletionMessage.with_result("3", 42)
+        assert await client.next_message() == CompletionMessage.with_result("1", "later")
