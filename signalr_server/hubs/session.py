@@ -35,15 +35,17 @@ cancelled, a Close goes out if the transport is still there, then
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
+import sniffio
 
 from ..connections.context import ConnectionClosed, ConnectionContext
 from ..protocol.base import HubProtocol, MessageReader, result_writer
@@ -238,7 +240,7 @@ class Session:
 
     async def _read_loop(self, data: bytes) -> _Ending:
         reader = self.reader
-        listening = self.buffer is None and self.context.listen(self._take_now)
+        listening = self.buffer is None and self.context.listen(self._listener())
         try:
             while True:
                 messages: list[HubMessage] = []
@@ -294,6 +296,29 @@ class Session:
         finally:
             self.dispatching = False
             self.last_received = time.monotonic()
+
+    def _listener(self) -> Callable[[bytes], bool]:
+        """``_take_now`` as the transport calls it: from a protocol callback,
+        outside any task, yet with what hub methods see in the read loop.
+
+        It runs in a copy of this task's context variables (so what
+        ``on_connected`` set is visible), with sniffio told the library, so
+        anyio and sniffio calls work in a plain method as they do in a task.
+        Only the asyncio native server calls listeners.
+        """
+        library = sniffio.current_async_library()
+
+        def name_the_library() -> None:
+            sniffio.current_async_library_cvar.set(library)
+
+        context = contextvars.copy_context()
+        context.run(name_the_library)
+        run, take_now = context.run, self._take_now
+
+        def listener(data: bytes) -> bool:
+            return run(take_now, data)
+
+        return listener
 
     def _take_now(self, data: bytes) -> bool:
         """The transport's listener: inbound bytes while the read loop waits.

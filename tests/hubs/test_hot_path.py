@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Awaitable
 from typing import Any
 
 import anyio
 import pytest
+import sniffio
 
 from signalr_server.hubs import Hub, HubConnectionHandler, HubOptions, ServiceRegistry
 from signalr_server.hubs.authorization import authorize
@@ -370,3 +373,30 @@ async def test_inline_failures_and_awaitables_on_both_paths(listens: bool) -> No
         )
         assert await client.next_message() == CompletionMessage.with_result("3", 42)
         assert await client.next_message() == CompletionMessage.with_result("1", "later")
+
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+
+class ContextHub(Hub):
+    async def on_connected(self) -> None:
+        request_id.set("set in on_connected")
+
+    def where(self) -> list[Any]:
+        return [request_id.get(), sniffio.current_async_library(), anyio.current_time() > 0]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_method_run_by_the_listener_sees_what_the_read_loop_would() -> None:
+    """The native server calls the listener from a protocol callback, outside any
+    task: context variables from ``on_connected``, sniffio and anyio still work."""
+    connection = FakeConnection(listens=True)
+    async with connected(HubConnectionHandler(ContextHub), connection) as client:
+        await anyio.sleep(0.01)  # the read loop is waiting
+        data = client.protocol.write(InvocationMessage("1", "where", []))
+        asyncio.get_running_loop().call_soon(connection.push, data)  # no task
+        reply = await client.next_message()
+        assert reply == CompletionMessage.with_result(
+            "1", ["set in on_connected", "asyncio", True]
+        )
+        assert connection.taken_by_listener == 1
