@@ -285,6 +285,12 @@ class Session:
         finally:
             if listening:
                 self.context.listen(None)
+            leftover, self.taken = self.taken, None
+            if isinstance(leftover, tuple):
+                # Ended (an abort, a drop) before the read loop took it over.
+                close = getattr(leftover[0], "close", None)
+                if close is not None:
+                    close()
 
     async def _settle(self, pending: Awaitable[_Ending | None]) -> _Ending | None:
         """Await what dispatching one message left to do; the ending, if it ends."""

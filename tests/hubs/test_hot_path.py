@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
+import warnings
 from collections.abc import Awaitable
 from typing import Any
 
@@ -400,3 +402,30 @@ async def test_a_method_run_by_the_listener_sees_what_the_read_loop_would() -> N
             "1", ["set in on_connected", "asyncio", True]
         )
         assert connection.taken_by_listener == 1
+
+
+class AbortingHub(FastHub):
+    def leave(self) -> None:
+        self.context.abort()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_what_the_listener_left_is_closed_if_the_conversation_ends_first() -> None:
+    """A plain call aborts the connection, and the rest of its chunk was left
+    for a read loop that is cancelled before it can take it over: the
+    coroutine left behind is closed, not left to warn "never awaited"."""
+    connection = FakeConnection(listens=True)
+    handler = HubConnectionHandler(AbortingHub)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        async with connected(handler, connection) as client:
+            await anyio.sleep(0.01)
+            chunk = client.protocol.write(InvocationMessage("1", "leave", [])) + (
+                client.protocol.write(InvocationMessage("2", "awaited", [1]))
+            )
+            asyncio.get_running_loop().call_soon(connection.push, chunk)
+            assert await client.next_message() == CompletionMessage.with_result("1", None)
+            assert isinstance(await client.next_message(), CloseMessage)
+            await anyio.sleep(0.05)
+        gc.collect()
+    assert not [w for w in caught if "never awaited" in str(w.message)]
