@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from ..connections.context import ConnectionClosed, ConnectionContext
+from ..connections.context import ConnectionContext
 from ..protocol.base import HubProtocol, SerializedMessage
 from ..protocol.messages import PING, HubInvocationMessage, HubMessage, SequenceMessage
 from .message_buffer import MessageBuffer
@@ -78,22 +78,15 @@ class HubConnection:
         """Send framed bytes that answer the client (no stateful reconnect).
 
         ``None`` when the transport took them at once (``send_now``);
-        otherwise the coroutine that sends them, waiting for room. A reply for
-        a connection that closed meanwhile is dropped: the read loop learns of
-        the closed transport on its next receive.
+        otherwise the transport's ``send`` coroutine, which waits for room and
+        raises ``ConnectionClosed`` if the transport is gone (the read loop
+        then learns of it on its next receive).
         """
-        if self.context.send_now(data):
-            self.last_sent = time.monotonic()
-            return None
-        return self._send_later(data)
-
-    async def _send_later(self, data: bytes) -> None:
-        try:
-            await self.context.send(data)
-        except ConnectionClosed:
-            logger.debug("Connection %s closed before a reply", self.context.connection_id)
-            return
         self.last_sent = time.monotonic()
+        context = self.context
+        if context.send_now(data):
+            return None
+        return context.send(data)
 
     def write_nowait(self, message: SerializedMessage) -> None:
         """Queue a shared message without waiting; never raises.

@@ -38,7 +38,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -243,7 +243,7 @@ class Session:
         listening = self.buffer is None and self.context.listen(self._listener())
         try:
             while True:
-                messages: list[HubMessage] = []
+                messages: Sequence[HubMessage] = ()
                 taken = self.taken
                 if taken is not None:
                     # ``_take_now`` parsed ``data`` already and left the rest to us.
@@ -274,7 +274,6 @@ class Session:
                     ending = await self._settle(answered)
                     if ending is not None:
                         return ending
-                self.last_received = time.monotonic()
                 self.parked = True
                 try:
                     data = await self.context.receive()
@@ -297,6 +296,8 @@ class Session:
         self.dispatching = True
         try:
             return await pending
+        except ConnectionClosed:
+            return None  # a reply for a transport that is gone: receive says so next
         except Exception as exc:
             return self._protocol_failure(exc)
         finally:
