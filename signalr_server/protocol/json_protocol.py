@@ -31,9 +31,10 @@ Choices where the reference leaves room (tested in
 
 from __future__ import annotations
 
+import sys
 from typing import Any, ClassVar
 
-from .base import FramedMessageReader, MessageReader
+from .base import MessageReader
 from .errors import ProtocolError
 from .framing import RECORD_SEPARATOR, TextMessageParser
 from .json_loading import json_token_name, load_json_object
@@ -41,7 +42,39 @@ from .json_reading import check_property, parse_json_object
 from .json_writing import dumps_ascii, dumps_utf8, escape_ascii, escape_utf8, writer_for
 from .messages import CompletionMessage, HubMessage, TransferFormat
 
-__all__ = ["JsonHubProtocol", "json_token_name", "load_json_object"]
+__all__ = ["JsonHubProtocol", "JsonMessageReader", "json_token_name", "load_json_object"]
+
+
+class JsonMessageReader:
+    """The ``json`` protocol's incremental reader.
+
+    What clients send, one whole message per chunk with nothing held from
+    before, is parsed without the framing loop; anything else (several
+    messages, a partial one, a tail to complete) goes through
+    ``TextMessageParser``. Both ways give the same messages and errors.
+    """
+
+    __slots__ = ("_framer", "_limit")
+
+    def __init__(self, max_message_size: int | None = 32768) -> None:
+        self._framer = TextMessageParser(max_message_size)
+        self._limit = sys.maxsize if max_message_size is None else max_message_size
+
+    def feed(self, data: bytes) -> list[HubMessage]:
+        end = len(data) - 1
+        if (
+            0 <= end < self._limit
+            and data.find(RECORD_SEPARATOR) == end
+            and not self._framer.buffered
+        ):
+            message = parse_json_object(load_json_object(data[:end], check_property))
+            return [] if message is None else [message]
+        messages: list[HubMessage] = []
+        for payload in self._framer.feed(data):
+            message = parse_json_object(load_json_object(payload, check_property))
+            if message is not None:
+                messages.append(message)
+        return messages
 
 
 class JsonHubProtocol:
@@ -52,7 +85,7 @@ class JsonHubProtocol:
     transfer_format: ClassVar[TransferFormat] = TransferFormat.TEXT
 
     def reader(self, max_message_size: int | None = 32768) -> MessageReader:
-        return FramedMessageReader(TextMessageParser(max_message_size), self.parse_payload)
+        return JsonMessageReader(max_message_size)
 
     def parse_payload(self, payload: bytes) -> HubMessage | None:
         """Parse one unframed message; ``None`` for a type this server does not know."""
