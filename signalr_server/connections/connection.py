@@ -193,10 +193,11 @@ class HttpConnection:
 
     def send_now(self, data: bytes) -> bool:
         socket = self.direct_socket
+        if socket is None or not socket.writes_at_once:
+            return False  # the usual case on ASGI servers: said without a call
         outbound = self.outbound
         return (
-            socket is not None
-            and not outbound.size
+            not outbound.size
             and not outbound.closed
             and not self._detached
             and socket.write_now(data)  # checks that no send is in flight or held
@@ -210,7 +211,7 @@ class HttpConnection:
         if socket is not None and socket.writable and not outbound.size and not outbound.closed:
             # Nothing queued ahead of it and no send in flight: straight to the
             # socket, without waking the transport's writer.
-            if socket.write_now(data):
+            if socket.writes_at_once and socket.write_now(data):
                 return
             if not await socket.write(data):
                 raise ConnectionClosed
@@ -223,7 +224,12 @@ class HttpConnection:
         if self.outbound.closed or self._detached:
             return
         socket = self.direct_socket
-        if socket is not None and not self.outbound.size and socket.write_now(data):
+        if (
+            socket is not None
+            and socket.writes_at_once
+            and not self.outbound.size
+            and socket.write_now(data)
+        ):
             return  # written at once: the transport's writer need not wake
         size = self.outbound.put_nowait(data)
         limit = self.outbound.limit

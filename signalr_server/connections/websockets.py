@@ -100,6 +100,7 @@ class WebSocketTransport:
         "_write_nowait",
         "_writing",
         "detached",
+        "writes_at_once",
     )
 
     def __init__(
@@ -135,6 +136,8 @@ class WebSocketTransport:
         whoever waits to take its turn at the socket."""
         self.detached = False
         """The socket dropped and the connection waits for a stateful reconnect."""
+        self.writes_at_once = False
+        """Direct mode on a server that offers ``write_nowait``: ``write_now`` may succeed."""
         self._offered_write_nowait = write_nowait
 
     def run(
@@ -176,6 +179,7 @@ class WebSocketTransport:
             if offered is not None:
                 self._write_nowait, self._buffered = offered["write"], offered["buffered"]
                 self._listen = offered.get("listen")
+                self.writes_at_once = True
             connection.direct_socket = self
             on_accepted()
             send_failed = await self._send_loop(send)
@@ -189,6 +193,7 @@ class WebSocketTransport:
         finally:
             self._closing = True
             self._write_nowait = None
+            self.writes_at_once = False
             if self._listen is not None:
                 self._listen(None)
                 self._listen = self._listener = None
@@ -227,7 +232,8 @@ class WebSocketTransport:
                     raise ConnectionClosed
         finally:
             self._reading = False
-            self._wake()
+            if self._idle is not None:
+                self._wake()
 
     def write(self, data: bytes) -> Coroutine[Any, Any, bool]:
         """Direct mode: send ``data`` in the handler's task (only when ``writable``);
@@ -398,7 +404,8 @@ class WebSocketTransport:
         finally:
             connection.send_started_at = None
             self._writing = False
-            self._wake()
+            if self._idle is not None:
+                self._wake()
         return True
 
     async def _close(self, send: Send, send_failed: bool) -> None:

@@ -70,10 +70,12 @@ def _skip_whitespace(text: str, index: int) -> int:
 def _too_deep(payload: bytes, value: Any) -> bool:
     """Whether ``value`` nests more than ``MAX_DEPTH`` containers.
 
-    Counting brackets in the raw bytes is a cheap upper bound, so the walk
-    only runs for payloads that could possibly be too deep.
+    Each level needs an opening and a closing bracket, so a payload shorter
+    than twice the limit cannot be too deep; past that, counting brackets in
+    the raw bytes is a cheap upper bound, so the walk only runs for payloads
+    that could possibly be too deep.
     """
-    if payload.count(b"[") + payload.count(b"{") <= MAX_DEPTH:
+    if len(payload) <= 2 * MAX_DEPTH or payload.count(b"[") + payload.count(b"{") <= MAX_DEPTH:
         return False
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:

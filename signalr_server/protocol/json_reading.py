@@ -297,6 +297,6 @@ def parse_json_object(obj: dict[str, Any]) -> HubMessage | None:
     except ProtocolError:
         _check_all_properties(obj)
         raise
-    if not obj.keys() <= used:
+    if not used.issuperset(obj):
         _check_all_properties(obj)
     return message
