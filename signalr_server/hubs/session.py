@@ -244,34 +244,46 @@ class Session:
         try:
             while True:
                 messages: Sequence[HubMessage] = ()
+                # What a dispatch left to await; first, what ``_take_now`` left.
+                answered: Awaitable[_Ending | None] | None = None
                 taken = self.taken
                 if taken is not None:
                     # ``_take_now`` parsed ``data`` already and left the rest to us.
                     self.taken = None
                     if isinstance(taken, Exception):
                         return self._protocol_failure(taken)
-                    pending, messages = taken
-                    ending = await self._settle(pending)
-                    if ending is not None:
-                        return ending
+                    answered, messages = taken
                 elif data:
                     self.last_received = time.monotonic()
                     try:
                         messages = reader.feed(data)
                     except Exception as exc:
                         return self._protocol_failure(exc)
-                for message in messages:
-                    answered: Awaitable[_Ending | None] | None
+                position, count = 0, len(messages)
+                while answered is not None or position < count:
+                    if answered is None:
+                        message = messages[position]
+                        position += 1
+                        try:
+                            if type(message) is InvocationMessage and self.buffer is None:
+                                answered = self._invoke_now(message)
+                                if answered is None:
+                                    continue  # called and answered, no await needed
+                            else:
+                                answered = self._dispatch(message)
+                        except Exception as exc:
+                            return self._protocol_failure(exc)
+                    self.dispatching = True
                     try:
-                        if type(message) is InvocationMessage and self.buffer is None:
-                            answered = self._invoke_now(message)
-                            if answered is None:
-                                continue  # called and answered, no await needed
-                        else:
-                            answered = self._dispatch(message)
+                        ending = await answered
+                    except ConnectionClosed:
+                        ending = None  # a reply for a transport that is gone: receive says so
                     except Exception as exc:
                         return self._protocol_failure(exc)
-                    ending = await self._settle(answered)
+                    finally:
+                        self.dispatching = False
+                        self.last_received = time.monotonic()
+                    answered = None
                     if ending is not None:
                         return ending
                 self.parked = True
@@ -290,19 +302,6 @@ class Session:
                 close = getattr(leftover[0], "close", None)
                 if close is not None:
                     close()
-
-    async def _settle(self, pending: Awaitable[_Ending | None]) -> _Ending | None:
-        """Await what dispatching one message left to do; the ending, if it ends."""
-        self.dispatching = True
-        try:
-            return await pending
-        except ConnectionClosed:
-            return None  # a reply for a transport that is gone: receive says so next
-        except Exception as exc:
-            return self._protocol_failure(exc)
-        finally:
-            self.dispatching = False
-            self.last_received = time.monotonic()
 
     def _listener(self) -> Callable[[bytes], bool]:
         """``_take_now`` as the transport calls it: from a protocol callback,
