@@ -119,8 +119,8 @@ class ConnectionContext(Protocol):
         task, while the handler waits in ``receive`` and nothing is queued for
         it; True from the listener means it took them, False leaves them to
         ``receive``. Returns whether this transport does that at all (False:
-        only ``receive`` delivers). ``None`` stops it. The listener must not
-        raise. Lets a handler answer a message without its task waking (the
+        only ``receive`` delivers). ``None`` stops it. A listener that raises
+        aborts this connection. Lets a handler answer a message without its task waking (the
         native server); elsewhere it may always return False."""
         ...
 

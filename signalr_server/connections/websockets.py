@@ -281,7 +281,15 @@ class WebSocketTransport:
         listener = self._listener
         if listener is None or not self._reading or self._closing or not data:
             return False
-        return listener(data)
+        try:
+            return listener(data)
+        except Exception:
+            # It runs in the server's socket callback: a raw handler's listener
+            # that raises ends its own connection, nothing else.
+            logger.exception("Listener failed on connection %s", self._connection.connection_id)
+            self._listener = None
+            self._connection.abort("The connection's listener failed.")
+            return True
 
     def _wake(self) -> None:
         idle = self._idle

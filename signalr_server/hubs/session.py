@@ -344,13 +344,11 @@ class Session:
         try:
             messages = self.reader.feed(data)
             for index, message in enumerate(messages):
-                kind = type(message)
-                if kind is InvocationMessage:
-                    assert isinstance(message, InvocationMessage)
+                if type(message) is InvocationMessage:
                     answered = self._invoke_now(message)
                     if answered is None:
                         continue
-                elif kind is PingMessage:
+                elif type(message) is PingMessage:
                     self.client_pinged = True
                     continue
                 else:

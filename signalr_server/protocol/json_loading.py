@@ -115,8 +115,7 @@ def load_json_object(
         pass
     else:
         if end == len(text) and type(value) is dict:
-            # Each level takes two bytes: only a longer payload can nest too deep.
-            if len(payload) > 2 * MAX_DEPTH and _too_deep(payload, value):
+            if _too_deep(payload, value):
                 raise ProtocolError(ERROR_READING_JSON)
             return value
     return _load_json_object_slowly(payload, text, check_property)

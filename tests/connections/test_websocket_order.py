@@ -76,6 +76,12 @@ async def _accepted(
     return connection, inbound, request
 
 
+def _extension(offered: list[Any]) -> dict[str, Any]:
+    """A server's write_nowait extension that never writes and records what
+    the transport hands its ``listen``."""
+    return {"write": lambda data, binary: False, "buffered": lambda: 0, "listen": offered.append}
+
+
 def test_a_listener_gets_payloads_only_while_the_handler_waits_to_read() -> None:
     """The server's ``listen`` reaches the handler's listener through the
     transport only while the handler is inside ``receive``; the transport
@@ -84,12 +90,7 @@ def test_a_listener_gets_payloads_only_while_the_handler_waits_to_read() -> None
 
     async def main() -> None:
         offered: list[Any] = []
-        extension = {
-            "write": lambda data, binary: False,
-            "buffered": lambda: 0,
-            "listen": offered.append,
-        }
-        connection, inbound, request = await _accepted(extension)
+        connection, inbound, request = await _accepted(_extension(offered))
         taken: list[bytes] = []
         assert connection.listen(lambda data: taken.append(data) is None)
         server_side = offered[-1]
@@ -116,5 +117,26 @@ def test_no_listen_without_the_extension() -> None:
         assert not connection.listen(print)
         request.cancel()
         await asyncio.gather(request, return_exceptions=True)
+
+    asyncio.run(main())
+
+
+def test_a_listener_that_raises_aborts_only_its_connection() -> None:
+    async def main() -> None:
+        offered: list[Any] = []
+        connection, _, request = await _accepted(_extension(offered))
+
+        def broken(data: bytes) -> bool:
+            raise ValueError("bug in a raw handler")
+
+        assert connection.listen(broken)
+        reading = asyncio.ensure_future(connection.receive())
+        await asyncio.sleep(0.01)
+        assert offered[-1](b"data") is True  # taken (dropped): nothing raised to the server
+        assert connection.aborted_reason == "The connection's listener failed."
+        assert offered[-1](b"more") is False  # no listener any more
+        request.cancel()
+        reading.cancel()
+        await asyncio.gather(request, reading, return_exceptions=True)
 
     asyncio.run(main())
