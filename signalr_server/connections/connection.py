@@ -43,6 +43,10 @@ bound (a slow consumer gets the send timeout to catch up); past it the
 connection is aborted at once so memory stays bounded."""
 
 
+async def _done() -> None:
+    """What ``send`` hands back when the data went out before it returned."""
+
+
 class Cancellable(Protocol):
     """What stops a transport request: its anyio cancel scope, or (direct
     WebSockets on asyncio) the request's task itself."""
@@ -203,20 +207,29 @@ class HttpConnection:
             and socket.write_now(data)  # checks that no send is in flight or held
         )
 
-    async def send(self, data: bytes) -> None:
-        if self._detached:
-            return  # the handler's replay buffer resends it after the reconnect
+    def send(self, data: bytes) -> Coroutine[Any, Any, None]:
+        # Like ``receive``, hands back the coroutine that does the work, so a
+        # direct write awaits the server's ``send`` with no frame of ours between.
         socket = self.direct_socket
         outbound = self.outbound
-        if socket is not None and socket.writable and not outbound.size and not outbound.closed:
+        if (
+            socket is not None
+            and socket.writable
+            and not outbound.size
+            and not outbound.closed
+            and not self._detached
+        ):
             # Nothing queued ahead of it and no send in flight: straight to the
             # socket, without waking the transport's writer.
-            if socket.writes_at_once and socket.write_now(data):
-                return
-            if not await socket.write(data):
-                raise ConnectionClosed
-            return
-        await outbound.put(data)
+            if not (socket.writes_at_once and socket.write_now(data)):
+                return socket.write(data)
+            return _done()
+        return self._send_queued(data)
+
+    async def _send_queued(self, data: bytes) -> None:
+        if self._detached:
+            return  # the handler's replay buffer resends it after the reconnect
+        await self.outbound.put(data)
 
     def send_nowait(self, data: bytes) -> None:
         """Never waits and never raises: fan-out senders must not be slowed or

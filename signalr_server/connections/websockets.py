@@ -235,9 +235,11 @@ class WebSocketTransport:
             if self._idle is not None:
                 self._wake()
 
-    def write(self, data: bytes) -> Coroutine[Any, Any, bool]:
+    def write(self, data: bytes) -> Coroutine[Any, Any, None]:
         """Direct mode: send ``data`` in the handler's task (only when ``writable``);
-        the coroutine returns False if the send failed (the connection is then aborted)."""
+        the coroutine raises ``ConnectionClosed`` if the send failed (the
+        connection is then aborted). Handed back unawaited, so that a reply
+        costs the sender no coroutine frame of ours between it and the server."""
         return self._write(data)
 
     def write_now(self, data: bytes) -> bool:
@@ -375,11 +377,13 @@ class WebSocketTransport:
                     await self._turn()
             finally:
                 self._holding = False
-            if not await self._write(data):
+            try:
+                await self._write(data)
+            except ConnectionClosed:
                 return not self._client_closed
 
-    async def _write(self, data: bytes) -> bool:
-        """One ASGI send; False (and the connection aborted) if it failed.
+    async def _write(self, data: bytes) -> None:
+        """One ASGI send; ``ConnectionClosed`` (and the connection aborted) if it failed.
 
         Several queued chunks become one frame: each chunk holds only
         complete messages, so the frame does too (WS-5).
@@ -397,7 +401,7 @@ class WebSocketTransport:
                     "Connection %s queued invalid UTF-8 for a text frame", connection.connection_id
                 )
                 connection.abort("Invalid UTF-8 in a text frame.")
-                return False
+                raise ConnectionClosed from None
         # The manager's sweep enforces the send timeout by cancelling the
         # request's scope (``HttpConnection.cancel_stalled_send``).
         self._writing = True
@@ -408,13 +412,12 @@ class WebSocketTransport:
             if not self._client_closed:
                 logger.debug("Send failed on %s", connection.connection_id, exc_info=True)
                 connection.abort("Sending to the client failed.")
-            return False
+            raise ConnectionClosed from None
         finally:
             connection.send_started_at = None
             self._writing = False
             if self._idle is not None:
                 self._wake()
-        return True
 
     async def _close(self, send: Send, send_failed: bool) -> None:
         """Send our close frame and wait (bounded) for the client's (WS-7, WS-9)."""
