@@ -119,11 +119,13 @@ class JsonHubProtocol:
         CompletionMessage(invocation_id, None, result, True))`` without building
         the message, since every answered invocation sends one. ``invocation_id``
         must not be empty."""
+        # A string result (the usual echo) needs only the string encoder,
+        # which is what the value encoder would call for it anyway.
         text = (
             '{"type":3,"invocationId":'
             + escape_utf8(invocation_id)
             + ',"result":'
-            + dumps_utf8(result)
+            + (escape_utf8(result) if type(result) is str else dumps_utf8(result))
             + "}\x1e"
         )
         try:

@@ -4,6 +4,7 @@ without building a ``CompletionMessage``, must be the bytes ``write`` gives."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
 import pytest
@@ -11,6 +12,13 @@ import pytest
 from signalr_server.protocol import CompletionMessage, JsonHubProtocol, MessagePackHubProtocol
 from signalr_server.protocol.base import HubProtocol, result_writer
 from signalr_server.protocol.messages import HubMessage, TransferFormat
+
+
+class _Mood(enum.StrEnum):
+    """A ``str`` subclass: not the plain-string shortcut, same bytes."""
+
+    CALM = "calm \u00e9"
+
 
 RESULTS: list[Any] = [
     None,
@@ -25,6 +33,7 @@ RESULTS: list[Any] = [
     'quote " backslash \\ separator \x1e newline \n',
     "non-ASCII: héllo 日本 🎉",
     "lone surrogate \ud800 here",
+    _Mood.CALM,
     [1, "two", None, [3.0]],
     {"nested": {"list": [1, 2], "text": "ü"}},
     dt.datetime(2026, 11, 26, 12, 30, tzinfo=dt.UTC),
