@@ -120,6 +120,17 @@ class HubDispatcher:
             and not inspect.iscoroutinefunction(getattr(hub_type, method.attribute))
             and not self.method_rules[method.attribute]
         )
+        # ``inline_method`` answers from here: each name the method table
+        # knows, lowercased as there and also as declared (what clients send),
+        # so the usual call needs no ``lower()``.
+        self._inline_names: dict[str, HubMethod] = {}
+        if not self._needs_services:
+            for key, method in self.methods.names():
+                if method.attribute in self._inline:
+                    self._inline_names[key] = method
+                    for declared in (method.name, method.attribute):
+                        if declared.lower() == key:
+                            self._inline_names[declared] = method
 
     def runs_inline(self, method: HubMethod) -> bool:
         """Whether the read loop may call ``method`` itself (``call_inline``).
@@ -134,9 +145,10 @@ class HubDispatcher:
     def inline_method(self, target: str) -> HubMethod | None:
         """The method ``target`` names when it ``runs_inline``; else ``None``
         (unknown names included: ``prepare`` reports those)."""
-        method = self.methods.lookup(target)
-        if method is None or self._needs_services or method.attribute not in self._inline:
-            return None
+        method = self._inline_names.get(target)
+        if method is None:
+            # Names match case-insensitively, as in the method table.
+            method = self._inline_names.get(target.lower())
         return method
 
     # -- errors ----------------------------------------------------------------

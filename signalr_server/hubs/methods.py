@@ -216,6 +216,10 @@ class MethodTable:
     def lookup(self, target: str) -> HubMethod | None:
         return self._methods.get(target.lower())
 
+    def names(self) -> list[tuple[str, HubMethod]]:
+        """Every name ``lookup`` knows (lowercased) with the method it finds."""
+        return list(self._methods.items())
+
 
 _TABLES: weakref.WeakKeyDictionary[type[Hub], MethodTable] = weakref.WeakKeyDictionary()
 

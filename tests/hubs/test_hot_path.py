@@ -13,7 +13,13 @@ import anyio
 import pytest
 import sniffio
 
-from signalr_server.hubs import Hub, HubConnectionHandler, HubOptions, ServiceRegistry
+from signalr_server.hubs import (
+    Hub,
+    HubConnectionHandler,
+    HubOptions,
+    ServiceRegistry,
+    hub_method,
+)
 from signalr_server.hubs.authorization import authorize
 from signalr_server.hubs.dispatcher import HubDispatcher
 from signalr_server.hubs.heartbeat import Heartbeat, heartbeat_interval
@@ -96,6 +102,55 @@ def test_only_plain_unguarded_methods_of_service_free_hubs_run_inline() -> None:
     services = ServiceRegistry().add_singleton(Service, Service())
     with_services = dispatcher(ServiceHub, services)
     assert not any(with_services.runs_inline(m) for m in with_services.methods.methods)
+
+
+class NamedHub(Hub):
+    def plain(self) -> str:
+        return "plain"
+
+    @hub_method(name="SendMessage")
+    def send_message_impl(self) -> str:
+        return "renamed"
+
+    @hub_method(hidden=True)
+    def hidden(self) -> str:
+        return "hidden"
+
+    async def awaited(self) -> str:
+        return "awaited"
+
+
+@pytest.mark.parametrize(
+    ("target", "attribute"),
+    [
+        ("plain", "plain"),
+        ("Plain", "plain"),
+        ("PLAIN", "plain"),
+        ("SendMessage", "send_message_impl"),
+        ("sendmessage", "send_message_impl"),
+        ("SENDMESSAGE", "send_message_impl"),
+        ("send_message_impl", None),  # renamed: only the new name calls it
+        ("hidden", None),
+        ("awaited", None),  # known, but not run inline
+        ("Awaited", None),
+        ("missing", None),
+        ("", None),
+    ],
+)
+def test_inline_method_knows_the_names_lookup_knows_in_any_case(
+    target: str, attribute: str | None
+) -> None:
+    named = dispatcher(NamedHub)
+    found = named.inline_method(target)
+    assert (found.attribute if found else None) == attribute
+    if found is not None:
+        assert named.methods.lookup(target) is found
+
+
+def test_no_method_runs_inline_on_a_hub_with_services() -> None:
+    services = ServiceRegistry().add_singleton(Service, Service())
+    assert dispatcher(ServiceHub, services).inline_method("plain") is None
+    assert dispatcher(ServiceHub).methods.lookup("plain") is not None
 
 
 async def test_inline_results_errors_and_awaitables() -> None:
@@ -398,9 +453,7 @@ async def test_a_method_run_by_the_listener_sees_what_the_read_loop_would() -> N
         data = client.protocol.write(InvocationMessage("1", "where", []))
         asyncio.get_running_loop().call_soon(connection.push, data)  # no task
         reply = await client.next_message()
-        assert reply == CompletionMessage.with_result(
-            "1", ["set in on_connected", "asyncio", True]
-        )
+        assert reply == CompletionMessage.with_result("1", ["set in on_connected", "asyncio", True])
         assert connection.taken_by_listener == 1
 
 
