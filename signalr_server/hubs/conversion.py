@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping, MutableMapping, MutableSequence, 
 from typing import Any
 
 __all__ = [
+    "WIRE_READY",
     "ConversionError",
     "camel_case",
     "converter_for",
@@ -373,6 +374,10 @@ def converter_for(annotation: Any) -> Converter:
     return _passthrough
 
 
+WIRE_READY: frozenset[type] = frozenset({type(None), str, int, float, bool, bytes})
+"""Types whose values ``to_wire`` returns unchanged (and which are never awaitable)."""
+
+
 def to_wire(value: Any) -> Any:
     """Reduce a Python value to plain wire values the codecs can write.
 
@@ -380,7 +385,7 @@ def to_wire(value: Any) -> Any:
     returns one fails with the usual invocation error instead of breaking
     the connection later, inside the codec.
     """
-    if value is None or type(value) in (str, int, float, bool, bytes):
+    if type(value) in WIRE_READY:
         return value
     if isinstance(value, enum.Enum):
         return to_wire(value.value)

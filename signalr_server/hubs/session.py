@@ -64,7 +64,7 @@ from ..protocol.messages import (
     TransferFormat,
 )
 from .connection import HubConnection
-from .conversion import to_wire
+from .conversion import WIRE_READY, to_wire
 from .dispatcher import HubCaller, PreparedInvocation, is_awaitable
 from .errors import BindingError, ClientClosedError, ClientTimeoutError
 from .message_buffer import MessageBuffer, StatefulReconnectTransport
@@ -446,9 +446,12 @@ class Session:
         error: Exception | None = None
         try:
             outcome = self.dispatcher.call_inline(self.caller, method.attribute, arguments)
-            awaitable = is_awaitable(outcome)
-            if not awaitable:
-                wire_result = to_wire(outcome)
+            if type(outcome) in WIRE_READY:  # the usual result: nothing to check or convert
+                wire_result, awaitable = outcome, False
+            else:
+                awaitable = is_awaitable(outcome)
+                if not awaitable:
+                    wire_result = to_wire(outcome)
         except Exception as exc:
             outcome, error, awaitable = None, exc, False
         if error is None and not awaitable:
