@@ -31,15 +31,18 @@ class ByteChannel:
     already small.
     """
 
-    __slots__ = ("_changed", "_chunks", "_closed", "_futures", "_limit", "_loop", "_size", "takes")
+    __slots__ = ("_changed", "_chunks", "_futures", "_limit", "_loop", "closed", "size", "takes")
 
     def __init__(self, limit: int) -> None:
         self._chunks: list[bytes] = []
         # A list, not a deque: reads always take everything, and an empty deque
         # weighs ~600 bytes on every idle connection.
-        self._size = 0
+        self.size = 0
+        """Bytes queued (read it, never set it: a plain attribute because the
+        send path reads it on every message)."""
         self._limit = limit
-        self._closed = False
+        self.closed = False
+        """Set by ``close``; read-only for everyone else, like ``size``."""
         self._futures: list[asyncio.Future[None]] | None = None
         """asyncio: the parked waiters, resolved by the next change."""
         self._changed: anyio.Event | None = None
@@ -50,20 +53,12 @@ class ByteChannel:
         """How many times ``take`` has returned data (the reader's progress)."""
 
     @property
-    def size(self) -> int:
-        return self._size
-
-    @property
     def limit(self) -> int:
         return self._limit
 
     @property
-    def closed(self) -> bool:
-        return self._closed
-
-    @property
     def full(self) -> bool:
-        return self._limit > 0 and self._size >= self._limit
+        return self._limit > 0 and self.size >= self._limit
 
     def _notify(self) -> None:
         futures = self._futures
@@ -105,31 +100,31 @@ class ByteChannel:
 
     async def put(self, data: bytes) -> None:
         """Append, first waiting while the channel is full (backpressure)."""
-        while self.full and not self._closed:
+        while self.full and not self.closed:
             await self._change()
         self.put_nowait(data)
 
     def put_nowait(self, data: bytes) -> int:
         """Append without waiting, even past the bound; returns the new size so
         the caller can apply its own over-limit policy."""
-        if self._closed:
+        if self.closed:
             raise ConnectionClosed
         if data:
             self._chunks.append(bytes(data))
-            self._size += len(data)
+            self.size += len(data)
             self._notify()
-        return self._size
+        return self.size
 
     async def take(self) -> bytes:
         """Everything queued, as one non-empty ``bytes``. After ``close()`` the
         remaining data is still delivered, then ``ConnectionClosed`` is raised."""
         while not self._chunks:
-            if self._closed:
+            if self.closed:
                 raise ConnectionClosed
             await self._change()
         data = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
         self._chunks.clear()
-        self._size = 0
+        self.size = 0
         self.takes += 1
         self._notify()
         return data
@@ -137,14 +132,14 @@ class ByteChannel:
     def clear(self) -> None:
         """Drop everything queued but stay open (stale output of a lost socket)."""
         self._chunks.clear()
-        self._size = 0
+        self.size = 0
         self._notify()
 
     def close(self, *, discard: bool = False) -> None:
         """No more writes. With ``discard`` the queued data is dropped too (the
         reader is gone or must stop at once)."""
-        self._closed = True
+        self.closed = True
         if discard:
             self._chunks.clear()
-            self._size = 0
+            self.size = 0
         self._notify()
