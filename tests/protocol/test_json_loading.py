@@ -129,3 +129,52 @@ def test_arbitrary_bytes_in_an_object_decode_as_the_stdlib_does(noise: bytes) ->
     with pytest.MonkeyPatch.context() as monkeypatch:
         _same_either_way(b'{"a":' + noise + b"}", monkeypatch)
         _same_either_way(b'{"a":"' + noise + b'"}', monkeypatch)
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(item) for item in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(item) for item in value), default=0)
+    return 0
+
+
+def _nested(kinds: str, leaf: Any = 1, pad: str = "") -> Any:
+    """Containers nested in the order ``kinds`` names them ('l' list, 'd' dict),
+    each also holding ``pad`` (brackets in a string, when it has any)."""
+    value = leaf
+    for kind in reversed(kinds):
+        value = [value, pad] if kind == "l" else {"k": value, "pad": pad}
+    return value
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    ["d" + "l" * 63, "d" + "l" * 64, "d" + "dl" * 31 + "d", "d" + "ld" * 32, "dl" * 32, "dl" * 33],
+)
+@pytest.mark.parametrize("pad", ["", "[{"])
+def test_the_nesting_limit_holds_for_any_mix_of_containers(kinds: str, pad: str) -> None:
+    value = _nested(kinds, pad=pad)
+    payload = json.dumps(value, separators=(",", ":")).encode()
+    assert _depth(value) == len(kinds)
+    if len(kinds) > json_loading.MAX_DEPTH:
+        with pytest.raises(ProtocolError, match=r"^Error reading JSON\.$"):
+            load_json_object(payload)
+    else:
+        assert load_json_object(payload) == value
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.text(alphabet="ld", min_size=1, max_size=90),
+    st.lists(st.sampled_from(["[", "]", "{", "}", "[]", "{}", "a"]), max_size=8).map("".join),
+    st.integers(min_value=1, max_value=40),
+)
+def test_the_bracket_shortcut_never_lets_a_deep_value_through(
+    kinds: str, noise: str, width: int
+) -> None:
+    """``_too_deep`` with its bracket shortcut agrees with a plain depth count,
+    also with brackets inside strings and many siblings."""
+    value = {"wide": [_nested(kinds, noise, noise) for _ in range(width)], "noise": noise}
+    payload = json.dumps(value, separators=(",", ":")).encode()
+    assert json_loading._too_deep(payload, value) == (_depth(value) > json_loading.MAX_DEPTH)
