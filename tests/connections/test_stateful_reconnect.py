@@ -65,7 +65,13 @@ def negotiate(base_url: str, stateful: bool = True) -> tuple[str, str]:
 
 
 def ws_connect(base_url: str, token: str) -> ClientConnection:
-    return connect(base_url.replace("http://", "ws://") + f"/hub?id={token}")
+    # Entered here and closed (or dropped) by each test itself, since the
+    # tests keep connections past any with-block; entering is also what
+    # websockets 17 asks of a connection not opened with ``legacy=True``.
+    connection: ClientConnection = connect(
+        base_url.replace("http://", "ws://") + f"/hub?id={token}"
+    ).__enter__()
+    return connection
 
 
 def messages(ws: ClientConnection, count: int) -> list[dict[str, Any]]:
