@@ -280,8 +280,29 @@ _PARSERS: dict[int, tuple[_Parser, frozenset[str]]] = {
 }
 
 
+_CALL_KEYS = frozenset({"type", "invocationId", "target", "arguments"})
+"""The properties of the usual message: an invocation that wants an answer."""
+
+
 def parse_json_object(obj: dict[str, Any]) -> HubMessage | None:
     """The message ``obj`` describes; ``None`` for a type this server does not know."""
+    if obj.keys() == _CALL_KEYS:
+        # The usual message in one go (every echo is one): exactly these
+        # properties, each of the expected type. Anything else, including
+        # an empty target, is left to the general path and its errors.
+        message_type = obj["type"]
+        target = obj["target"]
+        arguments = obj["arguments"]
+        invocation_id = obj["invocationId"]
+        if (
+            type(message_type) is int
+            and message_type == 1
+            and type(target) is str
+            and target
+            and type(arguments) is list
+            and type(invocation_id) is str
+        ):
+            return InvocationMessage(invocation_id or None, target, arguments, None, None)
     message_type = obj.get("type")
     entry = _PARSERS.get(message_type) if type(message_type) is int else None
     if entry is None:
