@@ -195,6 +195,12 @@ class HttpConnection:
         socket = self.direct_socket
         return socket is not None and socket.listen(listener)
 
+    def send(self, data: bytes) -> Coroutine[Any, Any, None]:
+        # Like ``receive``, hands back the coroutine that does the work, so a
+        # direct write awaits the server's ``send`` with no frame of ours between.
+        sending = self.begin_send(data)
+        return _done() if sending is None else sending
+
     def send_now(self, data: bytes) -> bool:
         socket = self.direct_socket
         if socket is None or not socket.writes_at_once:
@@ -207,9 +213,7 @@ class HttpConnection:
             and socket.write_now(data)  # checks that no send is in flight or held
         )
 
-    def send(self, data: bytes) -> Coroutine[Any, Any, None]:
-        # Like ``receive``, hands back the coroutine that does the work, so a
-        # direct write awaits the server's ``send`` with no frame of ours between.
+    def begin_send(self, data: bytes) -> Coroutine[Any, Any, None] | None:
         socket = self.direct_socket
         outbound = self.outbound
         if (
@@ -220,10 +224,11 @@ class HttpConnection:
             and not self._detached
         ):
             # Nothing queued ahead of it and no send in flight: straight to the
-            # socket, without waking the transport's writer.
-            if not (socket.writes_at_once and socket.write_now(data)):
-                return socket.write(data)
-            return _done()
+            # socket, without waking the transport's writer; on a server that
+            # writes without waiting (the native one), with no coroutine at all.
+            if socket.writes_at_once and socket.write_now(data):
+                return None
+            return socket.write(data)
         return self._send_queued(data)
 
     async def _send_queued(self, data: bytes) -> None:

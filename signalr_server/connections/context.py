@@ -127,8 +127,15 @@ class ConnectionContext(Protocol):
     def send_now(self, data: bytes) -> bool:
         """Write bytes at once if that needs no waiting and nothing queued is
         overtaken; False means nothing was sent, and the caller uses ``send``.
-        Lets a reply skip the coroutine chain of ``send`` where the server can
-        write without waiting (the native server); elsewhere it may always be False."""
+        Lets a listener answer without a task (the native server); elsewhere
+        it may always be False."""
+        ...
+
+    def begin_send(self, data: bytes) -> Awaitable[None] | None:
+        """``send``, finished at once where that needs no waiting: ``None`` then
+        (the bytes are written), else what ``send`` would return, to be awaited.
+        Lets a reply skip a coroutine where the server writes without waiting
+        (the native server) and the extra call of ``send`` everywhere else."""
         ...
 
     def send_nowait(self, data: bytes) -> None:

@@ -221,7 +221,11 @@ class WebSocketTransport:
         self._reading = True
         try:
             while True:
-                data = _payload(await receive())
+                message = await receive()
+                text = message.get("text")
+                if text:  # the usual frame: a text one (JSON), not empty
+                    return text.encode()  # type: ignore[no-any-return]
+                data = _payload(message)
                 if data:
                     return data
                 if data is None:
@@ -234,13 +238,6 @@ class WebSocketTransport:
             self._reading = False
             if self._idle is not None:
                 self._wake()
-
-    def write(self, data: bytes) -> Coroutine[Any, Any, None]:
-        """Direct mode: send ``data`` in the handler's task (only when ``writable``);
-        the coroutine raises ``ConnectionClosed`` if the send failed (the
-        connection is then aborted). Handed back unawaited, so that a reply
-        costs the sender no coroutine frame of ours between it and the server."""
-        return self._write(data)
 
     def write_now(self, data: bytes) -> bool:
         """Direct mode: send ``data`` without waiting, from any task, when the
@@ -378,15 +375,16 @@ class WebSocketTransport:
             finally:
                 self._holding = False
             try:
-                await self._write(data)
+                await self.write(data)
             except ConnectionClosed:
                 return not self._client_closed
 
-    async def _write(self, data: bytes) -> None:
+    async def write(self, data: bytes) -> None:
         """One ASGI send; ``ConnectionClosed`` (and the connection aborted) if it failed.
 
-        Several queued chunks become one frame: each chunk holds only
-        complete messages, so the frame does too (WS-5).
+        Direct mode calls it in the handler's task, only when ``writable``;
+        the writer loop calls it with queued chunks. Several chunks become one
+        frame: each holds only complete messages, so the frame does too (WS-5).
         """
         connection = self._connection
         send = self._send

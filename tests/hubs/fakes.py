@@ -7,7 +7,7 @@ the hub handler sent, without sockets or the real transports.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -95,6 +95,12 @@ class FakeConnection:
             return False  # ``send`` then raises ConnectionClosed
         self._out_send.send_nowait(data)
         return True
+
+    def begin_send(self, data: bytes) -> Awaitable[None] | None:
+        if self.closed:
+            return self.send(data)  # raises ConnectionClosed when awaited
+        self._out_send.send_nowait(data)
+        return None
 
     def send_nowait(self, data: bytes) -> None:
         if self.closed:

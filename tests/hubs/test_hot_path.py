@@ -166,7 +166,7 @@ async def test_inline_results_errors_and_awaitables() -> None:
 
 
 class CountingConnection(FakeConnection):
-    """Counts which way replies leave: at once (``send_now``) or awaited (``send``)."""
+    """Counts which way replies leave: at once (``begin_send``) or awaited (``send``)."""
 
     def __init__(self, *, takes_at_once: bool = True) -> None:
         super().__init__()
@@ -174,11 +174,11 @@ class CountingConnection(FakeConnection):
         self.sent_now = 0
         self.sent_later = 0
 
-    def send_now(self, data: bytes) -> bool:
+    def begin_send(self, data: bytes) -> Awaitable[None] | None:
         if not self.takes_at_once:
-            return False
+            return self.send(data)
         self.sent_now += 1
-        return super().send_now(data)
+        return super().begin_send(data)
 
     async def send(self, data: bytes) -> None:
         self.sent_later += 1
