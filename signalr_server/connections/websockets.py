@@ -100,6 +100,7 @@ class WebSocketTransport:
         "_write_nowait",
         "_writing",
         "detached",
+        "readable",
         "writes_at_once",
     )
 
@@ -113,6 +114,9 @@ class WebSocketTransport:
         self._options = options
         self._client_closed = False
         self._closing = False
+        self.readable = True
+        """The handler may read the socket itself (else it reads the channel):
+        False once closing or closed by the client, which is never undone."""
         self._receiving = True
         self._receiving_done: anyio.Event | None = None
         """Made only when ``_close`` has to wait for the client's close frame."""
@@ -192,6 +196,7 @@ class WebSocketTransport:
                 raise
         finally:
             self._closing = True
+            self.readable = False
             self._write_nowait = None
             self.writes_at_once = False
             if self._listen is not None:
@@ -203,11 +208,6 @@ class WebSocketTransport:
                 # (a client that never answered our close, a stalled send).
                 connection.interrupt_handler()
             connection.end_transport(task)
-
-    @property
-    def readable(self) -> bool:
-        """The handler may read the socket itself (else it reads the channel)."""
-        return not self._closing and not self._client_closed
 
     @property
     def writable(self) -> bool:
@@ -231,6 +231,7 @@ class WebSocketTransport:
                 if data is None:
                     # The client closed or dropped first (WS-8).
                     self._client_closed = True
+                    self.readable = False
                     self._receiving = False
                     self._connection.transport_lost()
                     raise ConnectionClosed
@@ -346,6 +347,7 @@ class WebSocketTransport:
             if not self._closing:
                 # The client closed or dropped first (WS-8).
                 self._client_closed = True
+                self.readable = False
                 if not graceful and self._connection.can_resume:
                     # SR-9: keep the connection for a reconnect; stop writing here.
                     self.detached = True
@@ -426,6 +428,7 @@ class WebSocketTransport:
             or connection.application_error is not None
         )
         self._closing = True
+        self.readable = False
         code = CLOSE_INTERNAL_ERROR if failed else CLOSE_NORMAL
         with anyio.move_on_after(self._options.websocket_close_timeout):
             while self._writing:

@@ -81,6 +81,8 @@ class HubMethod:
     """The parameters bound from ``arguments`` (all but the upload streams)."""
     passthrough: bool = False
     """No upload streams and no parameter converts: binding only checks the count."""
+    copied_counts: frozenset[int] = frozenset()
+    """Argument counts that bind by a plain copy: all valid ones when ``passthrough``."""
 
     @property
     def stream_converters(self) -> tuple[Converter, ...]:
@@ -95,6 +97,8 @@ class HubMethod:
         Upload-stream parameters take no argument; the caller inserts the
         streams at ``stream_parameters`` afterwards.
         """
+        if len(arguments) in self.copied_counts:
+            return list(arguments)  # the usual case: nothing converts
         count = len(arguments)
         plain = self.plain_parameters
         if not self.required_count <= count <= len(plain):
@@ -154,6 +158,9 @@ def _describe(attribute: str, function: Callable[..., Any], is_static: bool) -> 
             required += 1
         parameters.append(_Parameter(item.name, converter_for(annotation)))
     returns_stream, _ = _stream_item_type(hints.get("return", signature.return_annotation))
+    passthrough = all(
+        not parameter.is_stream and is_passthrough(parameter.convert) for parameter in parameters
+    )
     return HubMethod(
         name=settings.name or pascal_case(attribute),
         attribute=attribute,
@@ -164,10 +171,8 @@ def _describe(attribute: str, function: Callable[..., Any], is_static: bool) -> 
             index for index, parameter in enumerate(parameters) if parameter.is_stream
         ),
         plain_parameters=tuple(parameter for parameter in parameters if not parameter.is_stream),
-        passthrough=all(
-            not parameter.is_stream and is_passthrough(parameter.convert)
-            for parameter in parameters
-        ),
+        passthrough=passthrough,
+        copied_counts=frozenset(range(required, len(parameters) + 1) if passthrough else ()),
     )
 
 

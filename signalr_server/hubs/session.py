@@ -72,6 +72,7 @@ from .streams import ClientStream, ClientStreamTracker
 
 if TYPE_CHECKING:
     from .handler import HubConnectionHandler
+    from .methods import HubMethod
 
 __all__ = ["Session"]
 
@@ -83,6 +84,8 @@ _CLOSE_SEND_TIMEOUT = 5.0
 """How long a final Close may wait for room in the outbound buffer."""
 _ACK_INTERVAL = 1.0
 """Stateful reconnect: at most one Ack per this many seconds, as the reference (SR-7)."""
+_AWAITABLE = object()
+"""``_invoke_now``: the method handed back an awaitable, which has no wire form yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,27 +445,36 @@ class Session:
             arguments = method.bind(message.arguments, per_argument_errors=self.binary)
         except BindingError:
             return self._on_invocation(message)
-        invocation_id = message.invocation_id
-        error: Exception | None = None
         try:
             outcome = self.dispatcher.call_inline(self.caller, method.attribute, arguments)
             if type(outcome) in WIRE_READY:  # the usual result: nothing to check or convert
-                wire_result, awaitable = outcome, False
+                wire_result = outcome
+            elif is_awaitable(outcome):
+                wire_result = _AWAITABLE
             else:
-                awaitable = is_awaitable(outcome)
-                if not awaitable:
-                    wire_result = to_wire(outcome)
+                wire_result = to_wire(outcome)
         except Exception as exc:
-            outcome, error, awaitable = None, exc, False
-        if error is None and not awaitable:
-            if not invocation_id:
-                return None
-            # A result the codec refuses (NaN in JSON) raises here, as in
-            # ``HubConnection.write``: the read loop closes the connection.
-            return self.connection.send_reply(self._write_result(invocation_id, wire_result))
-        # A failure, or a ``def`` that handed back an awaitable: the general path.
+            return self._finish_generally(method, arguments, message, None, exc)
+        if wire_result is _AWAITABLE:
+            return self._finish_generally(method, arguments, message, outcome, None)
+        invocation_id = message.invocation_id
+        if not invocation_id:
+            return None
+        # A result the codec refuses (NaN in JSON) raises here, as in
+        # ``HubConnection.write``: the read loop closes the connection.
+        return self.connection.send_reply(self._write_result(invocation_id, wire_result))
+
+    def _finish_generally(
+        self,
+        method: HubMethod,
+        arguments: list[Any],
+        message: InvocationMessage,
+        outcome: Any,
+        error: Exception | None,
+    ) -> Awaitable[None] | None:
+        """A failure, or a ``def`` that handed back an awaitable: the general path."""
         assert self.task_group is not None
-        prepared = PreparedInvocation(method, arguments, message.target, invocation_id)
+        prepared = PreparedInvocation(method, arguments, message.target, message.invocation_id)
         self.free_slots -= 1
         if error is None:
             self.task_group.start_soon(self._finish_inline, prepared, outcome, None)

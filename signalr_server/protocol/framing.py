@@ -85,11 +85,14 @@ class TextMessageParser:
     O(n**2).
     """
 
-    __slots__ = ("_buffer", "_max_message_size")
+    __slots__ = ("_buffer", "_max_message_size", "held")
 
     def __init__(self, max_message_size: int | None = 32768) -> None:
         self._max_message_size = max_message_size
         self._buffer = bytearray()
+        self.held = self._buffer
+        """The bytes kept for an incomplete message; always this one object,
+        so a reader may keep a reference and test it. Never change it."""
 
     @property
     def buffered(self) -> int:

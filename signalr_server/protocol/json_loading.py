@@ -89,6 +89,10 @@ def _skip_whitespace(text: str, index: int) -> int:
     return index
 
 
+_SURELY_SHALLOW = 2 * MAX_DEPTH
+"""No payload this short can nest past the limit (see ``_too_deep``)."""
+
+
 def _too_deep(payload: bytes, value: Any) -> bool:
     """Whether ``value`` nests more than ``MAX_DEPTH`` containers.
 
@@ -98,7 +102,7 @@ def _too_deep(payload: bytes, value: Any) -> bool:
     every real payload from its brackets alone, at C speed; only what it
     cannot vouch for is walked.
     """
-    if len(payload) <= 2 * MAX_DEPTH or payload.count(b"[") + payload.count(b"{") <= MAX_DEPTH:
+    if len(payload) <= _SURELY_SHALLOW or payload.count(b"[") + payload.count(b"{") <= MAX_DEPTH:
         return False
     if _brackets_nest_shallowly(payload):
         return False
@@ -157,7 +161,9 @@ def load_json_object(
         except ValueError:  # orjson.JSONDecodeError; the stdlib says which error it is
             pass
         else:
-            if type(value) is dict and not _too_deep(payload, value):
+            if type(value) is dict and (
+                len(payload) <= _SURELY_SHALLOW or not _too_deep(payload, value)
+            ):
                 return value
     try:
         text = payload.decode()

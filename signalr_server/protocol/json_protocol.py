@@ -54,10 +54,11 @@ class JsonMessageReader:
     ``TextMessageParser``. Both ways give the same messages and errors.
     """
 
-    __slots__ = ("_framer", "_limit")
+    __slots__ = ("_framer", "_held", "_limit")
 
     def __init__(self, max_message_size: int | None = 32768) -> None:
         self._framer = TextMessageParser(max_message_size)
+        self._held = self._framer.held
         self._limit = sys.maxsize if max_message_size is None else max_message_size
 
     def feed(self, data: bytes) -> list[HubMessage]:
@@ -65,7 +66,7 @@ class JsonMessageReader:
         if (
             0 <= end < self._limit
             and data.find(RECORD_SEPARATOR) == end
-            and not self._framer.buffered
+            and not self._held
         ):
             message = parse_json_object(load_json_object(data[:end], check_property))
             return [] if message is None else [message]
