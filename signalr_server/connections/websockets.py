@@ -395,7 +395,7 @@ class WebSocketTransport:
             message = {"type": "websocket.send", "bytes": data}
         else:
             try:
-                message = {"type": "websocket.send", "text": data.decode("utf-8")}
+                message = {"type": "websocket.send", "text": data.decode()}
             except UnicodeDecodeError:
                 logger.error(
                     "Connection %s queued invalid UTF-8 for a text frame", connection.connection_id

@@ -63,11 +63,7 @@ class JsonMessageReader:
 
     def feed(self, data: bytes) -> list[HubMessage]:
         end = len(data) - 1
-        if (
-            0 <= end < self._limit
-            and data.find(RECORD_SEPARATOR) == end
-            and not self._held
-        ):
+        if 0 <= end < self._limit and data.find(RECORD_SEPARATOR) == end and not self._held:
             message = parse_json_object(load_json_object(data[:end], check_property))
             return [] if message is None else [message]
         messages: list[HubMessage] = []
@@ -121,14 +117,10 @@ class JsonHubProtocol:
         the message, since every answered invocation sends one. ``invocation_id``
         must not be empty."""
         # A string result (the usual echo) needs only the string encoder,
-        # which is what the value encoder would call for it anyway.
-        text = (
-            '{"type":3,"invocationId":'
-            + escape_utf8(invocation_id)
-            + ',"result":'
-            + (escape_utf8(result) if type(result) is str else dumps_utf8(result))
-            + "}\x1e"
-        )
+        # which is what the value encoder would call for it anyway. One
+        # f-string joins the pieces in a single allocation.
+        value = escape_utf8(result) if type(result) is str else dumps_utf8(result)
+        text = f'{{"type":3,"invocationId":{escape_utf8(invocation_id)},"result":{value}}}\x1e'
         try:
             return text.encode()
         except UnicodeEncodeError:

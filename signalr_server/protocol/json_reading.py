@@ -280,20 +280,23 @@ _PARSERS: dict[int, tuple[_Parser, frozenset[str]]] = {
 }
 
 
-_CALL_KEYS = frozenset({"type", "invocationId", "target", "arguments"})
-"""The properties of the usual message: an invocation that wants an answer."""
+_CALL_PROPERTIES = 4
+"""How many properties the usual message has: ``type``, ``invocationId``,
+``target`` and ``arguments`` (an invocation that wants an answer)."""
 
 
 def parse_json_object(obj: dict[str, Any]) -> HubMessage | None:
     """The message ``obj`` describes; ``None`` for a type this server does not know."""
-    if obj.keys() == _CALL_KEYS:
-        # The usual message in one go (every echo is one): exactly these
-        # properties, each of the expected type. Anything else, including
-        # an empty target, is left to the general path and its errors.
-        message_type = obj["type"]
-        target = obj["target"]
-        arguments = obj["arguments"]
-        invocation_id = obj["invocationId"]
+    if len(obj) == _CALL_PROPERTIES:
+        # The usual message in one go (every echo is one): these four
+        # properties, none null, so no other property can be there either;
+        # each of the expected type. Anything else, an empty target
+        # included, is left to the general path and its errors.
+        get = obj.get
+        message_type = get("type")
+        target = get("target")
+        arguments = get("arguments")
+        invocation_id = get("invocationId")
         if (
             type(message_type) is int
             and message_type == 1

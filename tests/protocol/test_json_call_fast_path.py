@@ -34,7 +34,7 @@ def _outcome(obj: dict[str, Any]) -> Any:
 
 def _general_outcome(obj: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
     with monkeypatch.context() as patched:
-        patched.setattr(json_reading, "_CALL_KEYS", frozenset({"no such key set"}))
+        patched.setattr(json_reading, "_CALL_PROPERTIES", -1)
         return _outcome(obj)
 
 
@@ -59,6 +59,22 @@ def test_the_usual_invocation_parses_as_the_general_path_does(
     type_: Any, invocation_id: Any, target: Any, arguments: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     obj = {"type": type_, "invocationId": invocation_id, "target": target, "arguments": arguments}
+    assert _outcome(obj) == _general_outcome(obj, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"type": 1, "target": "Echo", "arguments": [], "streamIds": ["a"]},
+        {"type": 1, "target": "Echo", "arguments": [], "headers": {}},
+        {"type": 1, "target": "Echo", "arguments": [], "unknown": "1"},
+        {"type": 1, "invocationId": "1", "target": "Echo", "item": []},
+        {"target": "Echo", "invocationId": "1", "arguments": [], "error": "x"},
+    ],
+)
+def test_other_four_property_objects_take_the_general_path(
+    obj: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert _outcome(obj) == _general_outcome(obj, monkeypatch)
 
 
