@@ -101,6 +101,7 @@ class WebSocketTransport:
         "_writing",
         "detached",
         "readable",
+        "writable",
         "writes_at_once",
     )
 
@@ -129,6 +130,10 @@ class WebSocketTransport:
         self._holding = False
         """The request task took data from the outbound channel and waits to
         send it: nothing may overtake it."""
+        self.writable = True
+        """The handler may write the socket itself right now: no send in flight
+        or held, not closing, not closed by the client. Kept as an attribute
+        (set wherever one of those four changes) because every reply reads it."""
         self._write_nowait: Callable[[bytes, bool], bool] | None = None
         """Direct mode on a server that writes without waiting (see ``write_now``)."""
         self._buffered: Callable[[], int] = _nothing_buffered
@@ -196,7 +201,7 @@ class WebSocketTransport:
                 raise
         finally:
             self._closing = True
-            self.readable = False
+            self.readable = self.writable = False
             self._write_nowait = None
             self.writes_at_once = False
             if self._listen is not None:
@@ -208,11 +213,6 @@ class WebSocketTransport:
                 # (a client that never answered our close, a stalled send).
                 connection.interrupt_handler()
             connection.end_transport(task)
-
-    @property
-    def writable(self) -> bool:
-        """The handler may write the socket itself right now."""
-        return not (self._writing or self._holding or self._closing or self._client_closed)
 
     async def read(self) -> bytes:
         """Direct mode: the next non-empty payload, read in the handler's task."""
@@ -231,7 +231,7 @@ class WebSocketTransport:
                 if data is None:
                     # The client closed or dropped first (WS-8).
                     self._client_closed = True
-                    self.readable = False
+                    self.readable = self.writable = False
                     self._receiving = False
                     self._connection.transport_lost()
                     raise ConnectionClosed
@@ -347,7 +347,7 @@ class WebSocketTransport:
             if not self._closing:
                 # The client closed or dropped first (WS-8).
                 self._client_closed = True
-                self.readable = False
+                self.readable = self.writable = False
                 if not graceful and self._connection.can_resume:
                     # SR-9: keep the connection for a reconnect; stop writing here.
                     self.detached = True
@@ -371,11 +371,13 @@ class WebSocketTransport:
                 return False
             # Until it is sent, nothing may overtake it (``writable``, ``write_now``).
             self._holding = True
+            self.writable = False
             try:
                 while self._writing:  # the handler is writing directly: keep the order
                     await self._turn()
             finally:
                 self._holding = False
+                self.writable = not (self._writing or self._closing or self._client_closed)
             try:
                 await self.write(data)
             except ConnectionClosed:
@@ -405,6 +407,7 @@ class WebSocketTransport:
         # The manager's sweep enforces the send timeout by cancelling the
         # request's scope (``HttpConnection.cancel_stalled_send``).
         self._writing = True
+        self.writable = False
         connection.send_started_at = monotonic()
         try:
             await send(message)
@@ -416,6 +419,7 @@ class WebSocketTransport:
         finally:
             connection.send_started_at = None
             self._writing = False
+            self.writable = not (self._holding or self._closing or self._client_closed)
             if self._idle is not None:
                 self._wake()
 
@@ -428,7 +432,7 @@ class WebSocketTransport:
             or connection.application_error is not None
         )
         self._closing = True
-        self.readable = False
+        self.readable = self.writable = False
         code = CLOSE_INTERNAL_ERROR if failed else CLOSE_NORMAL
         with anyio.move_on_after(self._options.websocket_close_timeout):
             while self._writing:

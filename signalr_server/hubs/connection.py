@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from ..connections.context import ConnectionContext
 from ..protocol.base import HubProtocol, SerializedMessage
@@ -72,17 +72,6 @@ class HubConnection:
         else:
             await self.context.send(data)
         self.last_sent = time.monotonic()
-
-    def send_reply(self, data: bytes) -> Awaitable[None] | None:
-        """Send framed bytes that answer the client (no stateful reconnect).
-
-        ``None`` when the transport took them at once; otherwise what
-        finishes the send, which waits for room and raises ``ConnectionClosed``
-        if the transport is gone (the read loop then learns of it on its next
-        receive). See ``ConnectionContext.begin_send``.
-        """
-        self.last_sent = time.monotonic()
-        return self.context.begin_send(data)
 
     def write_nowait(self, message: SerializedMessage) -> None:
         """Queue a shared message without waiting; never raises.

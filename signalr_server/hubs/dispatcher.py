@@ -120,17 +120,18 @@ class HubDispatcher:
             and not inspect.iscoroutinefunction(getattr(hub_type, method.attribute))
             and not self.method_rules[method.attribute]
         )
-        # ``inline_method`` answers from here: each name the method table
-        # knows, lowercased as there and also as declared (what clients send),
-        # so the usual call needs no ``lower()``.
-        self._inline_names: dict[str, HubMethod] = {}
+        self.inline_names: dict[str, HubMethod] = {}
+        """The methods that ``runs_inline``, by each name the method table
+        knows, lowercased as there and also as declared (what clients send),
+        so the usual lookup needs no ``lower()``. Read it, never change it;
+        ``inline_method`` also matches other casings."""
         if not self._needs_services:
             for key, method in self.methods.names():
                 if method.attribute in self._inline:
-                    self._inline_names[key] = method
+                    self.inline_names[key] = method
                     for declared in (method.name, method.attribute):
                         if declared.lower() == key:
-                            self._inline_names[declared] = method
+                            self.inline_names[declared] = method
 
     def runs_inline(self, method: HubMethod) -> bool:
         """Whether the read loop may call ``method`` itself (``call_inline``).
@@ -145,10 +146,10 @@ class HubDispatcher:
     def inline_method(self, target: str) -> HubMethod | None:
         """The method ``target`` names when it ``runs_inline``; else ``None``
         (unknown names included: ``prepare`` reports those)."""
-        method = self._inline_names.get(target)
+        method = self.inline_names.get(target)
         if method is None:
             # Names match case-insensitively, as in the method table.
-            method = self._inline_names.get(target.lower())
+            method = self.inline_names.get(target.lower())
         return method
 
     # -- errors ----------------------------------------------------------------

@@ -126,6 +126,7 @@ class Session:
         )
         self.binary = protocol.transfer_format is TransferFormat.BINARY
         self._write_result = result_writer(protocol)
+        self.inline_names = self.dispatcher.inline_names
         self.free_slots = parallel
         """Invocation slots left; only the read loop ever waits for one, so a
         counter and an event made on demand do what a semaphore would, without
@@ -431,20 +432,26 @@ class Session:
 
         The usual one: a method that ``runs_inline``, a free slot, no upload
         streams, arguments that bind. It is called here and its Completion
-        goes out through ``send_reply``; ``None`` means all of that is done.
+        goes out through ``begin_send``; ``None`` means all of that is done.
         Else the coroutine that finishes the job, for the read loop to await:
         ``_on_invocation`` from the start (which also reports unknown methods
         and binding errors), the Completion of a failure, or a reply that must
         wait for room. Every echo takes this path, so it skips the prepared
         invocation, the ``CompletionMessage`` and six awaits of the general one.
         """
-        method = self.dispatcher.inline_method(message.target)
+        method = self.inline_names.get(message.target)  # one dict hit, usually
+        if method is None:
+            method = self.dispatcher.inline_method(message.target)
         if method is None or message.stream_ids or self.free_slots <= 0:
             return self._on_invocation(message)
-        try:
-            arguments = method.bind(message.arguments, per_argument_errors=self.binary)
-        except BindingError:
-            return self._on_invocation(message)
+        arguments = message.arguments
+        if len(arguments) in method.copied_counts:
+            arguments = list(arguments)  # what ``bind`` would do, without the call
+        else:
+            try:
+                arguments = method.bind(arguments, per_argument_errors=self.binary)
+            except BindingError:
+                return self._on_invocation(message)
         try:
             outcome = self.dispatcher.call_inline(self.caller, method.attribute, arguments)
             if type(outcome) in WIRE_READY:  # the usual result: nothing to check or convert
@@ -462,7 +469,12 @@ class Session:
             return None
         # A result the codec refuses (NaN in JSON) raises here, as in
         # ``HubConnection.write``: the read loop closes the connection.
-        return self.connection.send_reply(self._write_result(invocation_id, wire_result))
+        data = self._write_result(invocation_id, wire_result)
+        # What ``HubConnection.write`` does without a stateful-reconnect
+        # buffer (the read loop calls this only then), with no coroutine when
+        # the transport writes without waiting.
+        self.connection.last_sent = time.monotonic()
+        return self.context.begin_send(data)
 
     def _finish_generally(
         self,

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from signalr_server.connections import HttpConnectionOptions, RequestInfo
+import pytest
+
+from signalr_server.connections import ConnectionClosed, HttpConnectionOptions, RequestInfo
 from signalr_server.connections.connection import HttpConnection
 from signalr_server.connections.websockets import WebSocketTransport
 
@@ -56,6 +58,72 @@ def test_data_the_writer_took_is_never_overtaken_by_a_direct_write() -> None:
         return sent
 
     assert asyncio.run(main()) == ["A", "B", "C"]
+
+
+def _writable_by_its_flags(transport: WebSocketTransport) -> bool:
+    return not (
+        transport._writing or transport._holding or transport._closing or transport._client_closed
+    )
+
+
+def test_writable_follows_every_send_hold_and_close() -> None:
+    """``writable`` is an attribute kept in step with the four flags it stands
+    for: check it at each step of a direct write, a held queued send, a
+    direct write after them, and the close."""
+
+    async def main() -> list[tuple[str, bool, bool]]:
+        connection = HttpConnection("id", "token", HttpConnectionOptions(), REQUEST)
+        transport = WebSocketTransport(connection, HttpConnectionOptions())
+        seen: list[tuple[str, bool, bool]] = []
+        release = asyncio.Event()
+        accepted = asyncio.Event()
+        inbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        def look(step: str) -> None:
+            seen.append((step, transport.writable, _writable_by_its_flags(transport)))
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "websocket.send":
+                look(f"sending {message['text']}")
+                if message["text"] == "A":
+                    await release.wait()
+
+        request = asyncio.ensure_future(transport.run(inbound.get, send, accepted.set))
+        await accepted.wait()
+        look("accepted")
+        writing = asyncio.ensure_future(connection.send(b"A"))
+        await asyncio.sleep(0.01)
+        look("A in flight")
+        connection.send_nowait(b"B")
+        await asyncio.sleep(0.01)
+        look("B held")
+        release.set()
+        await writing
+        await asyncio.sleep(0.01)
+        look("both sent")
+        await connection.send(b"C")
+        look("C sent")
+        inbound.put_nowait({"type": "websocket.disconnect", "code": 1000})
+        with pytest.raises(ConnectionClosed):
+            await connection.receive()  # the handler reads the socket itself
+        look("client closed")
+        request.cancel()
+        await asyncio.gather(request, return_exceptions=True)
+        return seen
+
+    seen = asyncio.run(main())
+    assert [(step, writable) for step, writable, _ in seen] == [
+        ("accepted", True),
+        ("sending A", False),
+        ("A in flight", False),
+        ("B held", False),
+        ("sending B", False),
+        ("both sent", True),
+        ("sending C", False),
+        ("C sent", True),
+        ("client closed", False),
+    ]
+    assert all(writable == by_flags for _, writable, by_flags in seen)
 
 
 async def _accepted(
