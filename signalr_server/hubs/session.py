@@ -37,11 +37,11 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from time import monotonic
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import anyio.abc
@@ -103,6 +103,14 @@ _TRANSPORT_ENDED = _Ending(send_close=False)
 _ABORTED = _Ending()
 
 
+class _Taken:
+    """Marks, among the messages the read loop goes through, the place of the
+    dispatch that ``_take_now`` started and left to it to await."""
+
+
+_TAKEN = _Taken()
+
+
 class Session:
     """State of one connection after its handshake."""
 
@@ -149,7 +157,7 @@ class Session:
             self.connection.message_buffer = self.buffer
             context.on_reconnected(self._on_reconnected)
         self.ending: _Ending | None = None
-        self.last_received = time.monotonic()
+        self.last_received = monotonic()
         self.dispatching = False
         self.client_pinged = False
         self.sends_pings = not context.has_inherent_keep_alive
@@ -247,36 +255,36 @@ class Session:
         listening = self.buffer is None and self.context.listen(self._listener())
         try:
             while True:
-                messages: Sequence[HubMessage] = ()
-                # What a dispatch left to await; first, what ``_take_now`` left.
                 answered: Awaitable[_Ending | None] | None = None
                 taken = self.taken
-                if taken is not None:
-                    # ``_take_now`` parsed ``data`` already and left the rest to us.
+                if taken is None:
+                    if not data:
+                        messages: Sequence[HubMessage | _Taken] = ()
+                    else:
+                        self.last_received = monotonic()
+                        try:
+                            messages = reader.feed(data)
+                        except Exception as exc:
+                            return self._protocol_failure(exc)
+                else:
+                    # ``_take_now`` parsed ``data`` already and left us its
+                    # pending dispatch (awaited first) and the messages after it.
                     self.taken = None
                     if isinstance(taken, Exception):
                         return self._protocol_failure(taken)
-                    answered, messages = taken
-                elif data:
-                    self.last_received = time.monotonic()
+                    answered = taken[0]
+                    messages = [_TAKEN, *taken[1]]
+                for message in messages:
                     try:
-                        messages = reader.feed(data)
+                        if type(message) is InvocationMessage and self.buffer is None:
+                            answered = self._invoke_now(message)
+                            if answered is None:
+                                continue  # called and answered, no await needed
+                        elif message is not _TAKEN:
+                            answered = self._dispatch(cast(HubMessage, message))
                     except Exception as exc:
                         return self._protocol_failure(exc)
-                position, count = 0, len(messages)
-                while answered is not None or position < count:
-                    if answered is None:
-                        message = messages[position]
-                        position += 1
-                        try:
-                            if type(message) is InvocationMessage and self.buffer is None:
-                                answered = self._invoke_now(message)
-                                if answered is None:
-                                    continue  # called and answered, no await needed
-                            else:
-                                answered = self._dispatch(message)
-                        except Exception as exc:
-                            return self._protocol_failure(exc)
+                    assert answered is not None
                     self.dispatching = True
                     try:
                         ending = await answered
@@ -286,8 +294,7 @@ class Session:
                         return self._protocol_failure(exc)
                     finally:
                         self.dispatching = False
-                        self.last_received = time.monotonic()
-                    answered = None
+                        self.last_received = monotonic()
                     if ending is not None:
                         return ending
                 self.parked = True
@@ -343,7 +350,7 @@ class Session:
         """
         if not self.parked or self.taken is not None or self.ending is not None:
             return False
-        self.last_received = time.monotonic()
+        self.last_received = monotonic()
         answered: Awaitable[_Ending | None] | None
         try:
             messages = self.reader.feed(data)
@@ -473,7 +480,7 @@ class Session:
         # What ``HubConnection.write`` does without a stateful-reconnect
         # buffer (the read loop calls this only then), with no coroutine when
         # the transport writes without waiting.
-        self.connection.last_sent = time.monotonic()
+        self.connection.last_sent = monotonic()
         return self.context.begin_send(data)
 
     def _finish_generally(
