@@ -222,9 +222,13 @@ class WebSocketTransport:
         try:
             while True:
                 message = await receive()
+                # The usual frames first: text (JSON) or binary (MessagePack), not empty.
                 text = message.get("text")
-                if text:  # the usual frame: a text one (JSON), not empty
+                if text:
                     return text.encode()  # type: ignore[no-any-return]
+                data = message.get("bytes")
+                if data:
+                    return data  # type: ignore[no-any-return]
                 data = _payload(message)
                 if data:
                     return data

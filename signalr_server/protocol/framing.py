@@ -12,6 +12,7 @@ from .errors import MessageTooLargeError, ProtocolError
 
 __all__ = [
     "MAX_VARINT_LENGTH",
+    "ONE_BYTE_VARINTS",
     "RECORD_SEPARATOR",
     "BinaryMessageParser",
     "TextMessageParser",
@@ -29,12 +30,16 @@ _MAX_FRAME_LENGTH = 0x7FFFFFFF
 _TOO_LARGE_TEXT = "Messages over 2GB in size are not supported."
 
 
+ONE_BYTE_VARINTS = tuple(bytes((n,)) for n in range(0x80))
+"""The prefixes of frames shorter than 128 bytes, by length."""
+
+
 def write_varint(n: int) -> bytes:
     """Encode a frame length: 7 bits per byte, least significant group first."""
     if n < 0 or n > _MAX_FRAME_LENGTH:
         raise ValueError(f"frame length {n} is outside 0..2**31-1")
     if n < 0x80:
-        return bytes((n,))
+        return ONE_BYTE_VARINTS[n]
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
@@ -156,11 +161,14 @@ class BinaryMessageParser:
     is complete, so an oversized frame fails before its body arrives.
     """
 
-    __slots__ = ("_buffer", "_max_message_size")
+    __slots__ = ("_buffer", "_max_message_size", "held")
 
     def __init__(self, max_message_size: int | None = 32768) -> None:
         self._max_message_size = max_message_size
         self._buffer = bytearray()
+        self.held = self._buffer
+        """The bytes kept for an incomplete frame; always this one object,
+        so a reader may keep a reference and test it. Never change it."""
 
     @property
     def buffered(self) -> int:

@@ -42,6 +42,10 @@ UNPACK_OPTIONS: dict[str, Any] = {
 """How both readers unpack: str as text, any map key, lists for arrays."""
 
 
+_CALL_LENGTH = 5
+"""The array length of the usual message: an invocation without stream ids."""
+
+
 class _Slow(Exception):
     """The fast path gives up; the streaming reader decides."""
 
@@ -80,6 +84,20 @@ def fast_parse(obj: Any) -> HubMessage | None:
     """
     if type(obj) is not list or not obj:
         raise _Slow
+    if len(obj) == _CALL_LENGTH:
+        # The usual message in one go: an invocation with an id and no headers.
+        message_type, headers, invocation_id, target, arguments = obj
+        if (
+            type(message_type) is int
+            and message_type == 1
+            and type(headers) is dict
+            and not headers
+            and type(invocation_id) is str
+            and type(target) is str
+            and target
+            and type(arguments) is list
+        ):
+            return InvocationMessage(invocation_id or None, target, arguments, None, None)
     message_type = obj[0]
     if type(message_type) is not int:
         raise _Slow

@@ -12,6 +12,8 @@ from signalr_server.protocol import JsonHubProtocol, TextMessageParser
 from signalr_server.protocol.base import FramedMessageReader
 from signalr_server.protocol.json_protocol import JsonMessageReader
 
+from .differential import feed_outcome
+
 CHUNKS = [
     b'{"type":1,"invocationId":"1","target":"Echo","arguments":["x"]}\x1e',
     b'{"type":1,"target":"Send","arguments":[],"streamIds":["a"]}\x1e',
@@ -31,17 +33,6 @@ CHUNKS = [
 ]
 
 
-def _outcome(feed: Callable[[bytes], list[Any]], chunks: list[bytes]) -> Any:
-    results: list[Any] = []
-    for chunk in chunks:
-        try:
-            results.append(feed(chunk))
-        except Exception as exc:
-            results.append((type(exc), str(exc)))
-            break
-    return results
-
-
 @pytest.mark.parametrize("limit", [None, 32768, 60])
 @pytest.mark.parametrize("chunk", CHUNKS, ids=repr)
 def test_fast_path_agrees_with_the_framed_path(chunk: bytes, limit: int | None) -> None:
@@ -50,15 +41,15 @@ def test_fast_path_agrees_with_the_framed_path(chunk: bytes, limit: int | None) 
     def general() -> Callable[[bytes], list[Any]]:
         return FramedMessageReader(TextMessageParser(limit), protocol.parse_payload).feed
 
-    for chunks in ([chunk], [b'{"type":', b'6}\x1e' + chunk], [chunk, chunk]):
-        expected = _outcome(general(), chunks)
-        assert _outcome(JsonMessageReader(limit).feed, chunks) == expected
-        assert _outcome(protocol.reader(limit).feed, chunks) == expected
+    for chunks in ([chunk], [b'{"type":', b"6}\x1e" + chunk], [chunk, chunk]):
+        expected = feed_outcome(general(), chunks)
+        assert feed_outcome(JsonMessageReader(limit).feed, chunks) == expected
+        assert feed_outcome(protocol.reader(limit).feed, chunks) == expected
 
 
 def test_a_held_tail_is_completed_before_a_whole_message() -> None:
     reader = JsonMessageReader(None)
     assert reader.feed(b'{"type"') == []
     # Ends with one separator, but it completes the held tail: not the fast path.
-    assert [type(m).__name__ for m in reader.feed(b':6}\x1e')] == ["PingMessage"]
+    assert [type(m).__name__ for m in reader.feed(b":6}\x1e")] == ["PingMessage"]
     assert [type(m).__name__ for m in reader.feed(b'{"type":6}\x1e')] == ["PingMessage"]

@@ -37,6 +37,10 @@ RESULTS: list[Any] = [
     [1, "two", None, [3.0]],
     {"nested": {"list": [1, 2], "text": "ü"}},
     dt.datetime(2026, 11, 26, 12, 30, tzinfo=dt.UTC),
+    # With the id "1", MessagePack payloads of 127 and 128 bytes: the last
+    # one-byte frame prefix and the first two-byte one.
+    "x" * 119,
+    "x" * 120,
 ]
 IDS = ["1", "42", 'an id with "quotes" and ü', "\x1e"]
 
