@@ -6,6 +6,7 @@
     python -m bench --list          # targets and whether they can run here
     python -m bench protocol        # the codec micro-benchmark (bench/protocol_bench.py)
     python -m bench paired          # echo ratios from interleaved windows (bench/paired.py)
+    python -m bench instructions    # instructions per echo in the real server (callgrind)
 
 Needs ``pip install -e '.[bench]'`` for the peers and the faster servers;
 missing ones are reported as not run, never silently dropped.
@@ -34,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import paired
 
         return paired.main(argv[1:])
+    if argv[:1] == ["instructions"]:
+        from . import instructions
+
+        return instructions.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="a few seconds; what CI runs")
     parser.add_argument("--runs", type=int, help="runs per target (default 3; smoke 1)")

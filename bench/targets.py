@@ -132,7 +132,16 @@ def taskset(cpu: str) -> list[str]:
 class RunningServer:
     """A started target: its port and process, stopped on ``stop()`` or exit."""
 
-    def __init__(self, target: Target, env_extra: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        target: Target,
+        env_extra: dict[str, str] | None = None,
+        *,
+        prefix: list[str] | None = None,
+        ready_timeout: float = 20.0,
+    ) -> None:
+        """``prefix`` goes before the target's command (after ``taskset``): a
+        tool that runs it, such as valgrind (``bench/instructions.py``)."""
         self.target = target
         self.port = free_port()
         env = {**os.environ, **target.env, **(env_extra or {})}
@@ -140,14 +149,14 @@ class RunningServer:
         # A file, not a pipe: a chatty server must never block on a full pipe.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [*taskset(SERVER_CPU), *target.argv(self.port)],
+            [*taskset(SERVER_CPU), *(prefix or []), *target.argv(self.port)],
             cwd=ROOT,
             env=env,
             stdout=self.log,
             stderr=self.log,
             start_new_session=True,
         )
-        self._wait_ready()
+        self._wait_ready(ready_timeout)
 
     @property
     def pid(self) -> int:
