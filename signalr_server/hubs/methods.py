@@ -97,8 +97,6 @@ class HubMethod:
         Upload-stream parameters take no argument; the caller inserts the
         streams at ``stream_parameters`` afterwards.
         """
-        if len(arguments) in self.copied_counts:
-            return list(arguments)  # the usual case: nothing converts
         count = len(arguments)
         plain = self.plain_parameters
         if not self.required_count <= count <= len(plain):

@@ -130,10 +130,7 @@ class MessagePackHubProtocol:
         """The framed Completion carrying ``result``, as ``write(CompletionMessage(
         invocation_id, None, result, True))`` writes it, without the message."""
         payload: bytes = packers.pack([3, {}, invocation_id, NON_VOID_RESULT, result])
-        size = len(payload)
-        if size < _ONE_BYTE_PREFIX_LIMIT:
-            return ONE_BYTE_VARINTS[size] + payload
-        return write_varint(size) + payload
+        return write_varint(len(payload)) + payload
 
     def __repr__(self) -> str:
         return "MessagePackHubProtocol()"
