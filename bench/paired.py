@@ -22,7 +22,7 @@ from .plan import Step
 from .runner import _generate
 from .targets import TARGETS, RunningServer, available
 
-__all__ = ["GROUPS", "main", "run_paired"]
+__all__ = ["GROUPS", "format_paired", "main", "paired_table", "paired_targets", "run_paired"]
 
 #: (ours, its raw ceiling, the peer); the peer runs in every group so that
 #: each server's ratio to it is measured in the same windows.
@@ -105,9 +105,12 @@ def _summarise(group: tuple[str, str, str], rates: list[list[float]]) -> dict[st
     return summary
 
 
-def format_paired(results: list[dict[str, Any]], rounds: int, connections: int) -> str:
+def paired_table(
+    results: list[dict[str, Any]], rounds: int, connections: int, dialect: str
+) -> list[str]:
+    """The rates and ratios of every group, as a Markdown table."""
     lines = [
-        f"Paired echo at {connections} connections: {rounds} interleaved rounds "
+        f"Paired echo at {connections} connections, {dialect}: {rounds} interleaved rounds "
         "(median rate; ratio = median of per-round ratios, range in brackets)",
         "| ours | ours/s | raw/s | aiosignalr/s | ours ÷ raw | ours ÷ aiosignalr |",
         "|---|---|---|---|---|---|",
@@ -125,17 +128,44 @@ def format_paired(results: list[dict[str, Any]], rounds: int, connections: int) 
             f"| {ours} | {medians[0]:,.0f} | {medians[1]:,.0f} | {medians[2]:,.0f} "
             f"| {fmt(result['vs_raw'])} | {fmt(result['vs_peer'])} |"
         )
+    return lines
+
+
+def paired_targets(results: list[dict[str, Any]], dialect: str) -> list[str]:
+    """The echo targets judged on the paired ratios.
+
+    The overhead target holds on every server, so each group gets a line. The
+    aiosignalr target is about our fastest supported server only: it is judged
+    for the group whose own rate is highest, the other groups' ratios stay in
+    the table.
+    """
+    lines = []
     for result in results:
-        ours = result["group"][0]
-        for key, goal, label in (("vs_raw", 0.6, "raw ASGI"), ("vs_peer", 2.0, "aiosignalr")):
-            ratio = result[key]
-            if ratio is not None:
-                verdict = "PASS" if ratio["median"] >= goal else "MISS"
-                lines.append(
-                    f"target echo ≥ {goal}x {label} ({ours}, paired): "
-                    f"{ratio['median']:.2f}x {verdict}"
-                )
-    return "\n".join(lines)
+        ratio = result["vs_raw"]
+        if ratio is not None:
+            verdict = "PASS" if ratio["median"] >= 0.6 else "MISS"
+            lines.append(
+                f"target echo ≥ 0.6x raw ASGI ({result['group'][0]}, {dialect}, paired): "
+                f"{ratio['median']:.2f}x {verdict}"
+            )
+    judged = [result for result in results if result["vs_peer"] is not None]
+    if judged:
+        fastest = max(judged, key=lambda result: result["median_rates"][0])
+        ratio = fastest["vs_peer"]
+        verdict = "PASS" if ratio["median"] >= 2.0 else "MISS"
+        lines.append(
+            f"target echo ≥ 2x aiosignalr (fastest: {fastest['group'][0]}, {dialect}, paired): "
+            f"{ratio['median']:.2f}x {verdict}"
+        )
+    return lines
+
+
+def format_paired(
+    results: list[dict[str, Any]], rounds: int, connections: int, dialect: str = "signalr-json"
+) -> str:
+    return "\n".join(
+        [*paired_table(results, rounds, connections, dialect), *paired_targets(results, dialect)]
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -151,7 +181,7 @@ def main(argv: list[str]) -> int:
     results = run_paired(
         rounds=args.rounds, connections=args.connections, dialect=args.dialect, only=args.only
     )
-    print(format_paired(results, args.rounds, args.connections))
+    print(format_paired(results, args.rounds, args.connections, args.dialect))
     if args.json:
         import json
 

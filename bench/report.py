@@ -251,7 +251,15 @@ def format_report(table: dict[Key, dict[str, Any]], notes: dict[str, Any]) -> st
             "",
         ]
 
-    lines += _targets(table)
+    paired: dict[str, Any] = notes.get("paired") or {}
+    for dialect, section in paired.items():
+        from .paired import paired_table
+
+        lines += [
+            *paired_table(section["results"], section["rounds"], section["connections"], dialect),
+            "",
+        ]
+    lines += _targets(table, paired)
     if notes.get("checks"):
         passed = {name: check.get("ok") for name, check in notes["checks"].items()}
         lines.append(
@@ -268,55 +276,87 @@ def format_report(table: dict[Key, dict[str, Any]], notes: dict[str, Any]) -> st
     return "\n".join(lines)
 
 
-def _targets(table: dict[Key, dict[str, Any]]) -> list[str]:
-    """The issue's targets, each as PASS/MISS with the ratio it was judged on."""
+_ECHO_DIALECTS = ("signalr-json", "signalr-msgpack")
+
+
+def _targets(table: dict[Key, dict[str, Any]], paired: dict[str, Any]) -> list[str]:
+    """The issue's targets, each as PASS/MISS with the ratio it was judged on.
+
+    The echo targets of a dialect that ``paired`` measured are judged there
+    (interleaved windows weigh out the drift between two medians taken
+    minutes apart); otherwise on this run's medians. Where the server alone
+    already decides a line (python-socketio cannot run on it, or the raw app
+    on it holds more memory than the target), the line says so.
+    """
     out: list[str] = []
+    names = {k[0] for k in table}
 
     def rate(target: str, scenario: str, dialect: str, param: Any) -> float | None:
         return _baseline(table, target, scenario, dialect, param)
 
     ours = sorted({k[0] for k in table if k[0].startswith("ours@") and k[1] == "echo"})
-    if not ours:
-        return out
-    for target in ours:
-        server = target.split("@", 1)[1]
-        mine, raw = (
-            rate(target, "echo", "signalr-json", 100),
-            rate(f"raw@{server}", "echo", "raw", 100),
-        )
-        if mine and raw:
-            verdict = "PASS" if mine / raw >= 0.6 else "MISS"
-            out.append(
-                f"target echo ≥ 0.6x raw ASGI ({target}, 100 conns): {mine / raw:.2f}x {verdict}"
+    for dialect in _ECHO_DIALECTS:
+        if dialect in paired:
+            from .paired import paired_targets
+
+            out += paired_targets(paired[dialect]["results"], dialect)
+            continue
+        for target in ours:
+            server = target.split("@", 1)[1]
+            mine, raw = (
+                rate(target, "echo", dialect, 100),
+                rate(f"raw@{server}", "echo", "raw", 100),
             )
-    fastest = max(ours, key=lambda t: rate(t, "echo", "signalr-json", 100) or 0.0)
-    aio = rate("aiosignalr@aiohttp", "echo", "signalr-json", 100)
-    mine = rate(fastest, "echo", "signalr-json", 100)
-    if mine and aio:
-        out.append(
-            f"target echo ≥ 2x aiosignalr ({fastest}): "
-            f"{mine / aio:.2f}x {'PASS' if mine / aio >= 2 else 'MISS'}"
-        )
+            if mine and raw:
+                verdict = "PASS" if mine / raw >= 0.6 else "MISS"
+                out.append(
+                    f"target echo ≥ 0.6x raw ASGI ({target}, {dialect}, 100 conns): "
+                    f"{mine / raw:.2f}x {verdict}"
+                )
+        measured = [t for t in ours if rate(t, "echo", dialect, 100)]
+        aio = rate("aiosignalr@aiohttp", "echo", dialect, 100)
+        if measured and aio:
+            fastest = max(measured, key=lambda t: rate(t, "echo", dialect, 100) or 0.0)
+            mine = rate(fastest, "echo", dialect, 100) or 0.0
+            out.append(
+                f"target echo ≥ 2x aiosignalr (fastest: {fastest}, {dialect}): "
+                f"{mine / aio:.2f}x {'PASS' if mine / aio >= 2 else 'MISS'}"
+            )
     for target in ours:
         server = target.split("@", 1)[1]
-        sio_name = _peer_socketio(server, {k[0] for k in table})
+        sio_name = _peer_socketio(server, names)
         mine, sio = (
             rate(target, "broadcast", "signalr-json", 1000),
             rate(sio_name, "broadcast", "socketio", 1000),
         )
         if mine and sio:
             verdict = "PASS" if mine / sio >= 2 else "MISS"
-            out.append(
+            line = (
                 f"target broadcast@1000 ≥ 2x socketio ({target} vs {sio_name}): "
                 f"{mine / sio:.2f}x {verdict}"
             )
+            raw = rate(f"raw@{server}", "broadcast", "raw", 1000)
+            if sio_name != f"socketio@{server}" and raw:
+                line += (
+                    f" (python-socketio does not run on {server}; "
+                    f"the raw ASGI app on it: {raw / sio:.2f}x)"
+                )
+            out.append(line)
     for (target, scenario, _dialect, _param), point in table.items():
         if scenario == "idle" and target.startswith("ours@"):
             kib = point.get("bytes_per_conn", 0.0) / 1024
-            out.append(
+            line = (
                 f"target ≤ 20 KiB per idle connection ({target}): "
                 f"{kib:.1f} KiB {'PASS' if kib <= 20 else 'MISS'}"
             )
+            raw_name = "raw@" + target.split("@", 1)[1]
+            raw_point = next(
+                (v for k, v in table.items() if k[0] == raw_name and k[1] == "idle"), None
+            )
+            if raw_point is not None:
+                raw_kib = raw_point.get("bytes_per_conn", 0.0) / 1024
+                line += f" ({raw_name} alone: {raw_kib:.1f} KiB; ours adds {kib - raw_kib:.1f})"
+            out.append(line)
         if scenario == "slow" and target.startswith("ours@"):
             growth = point.get("rss_growth", 0.0) / 1024
             out.append(

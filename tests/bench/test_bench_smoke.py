@@ -93,7 +93,90 @@ def test_report_takes_medians_and_ratios_against_the_same_runs_baseline() -> Non
     assert table[("ours@hypercorn-asyncio", "echo", "signalr-json", 100)]["rate"] == 600.0
     text = format_report(table, {"seconds": 1.0})
     assert "0.60x" in text
-    assert "target echo ≥ 0.6x raw ASGI (ours@hypercorn-asyncio, 100 conns): 0.60x PASS" in text
+    line = (
+        "target echo ≥ 0.6x raw ASGI (ours@hypercorn-asyncio, signalr-json, 100 conns): 0.60x PASS"
+    )
+    assert line in text
+
+
+def _point(target: str, scenario: str, dialect_name: str, param: object, **figures: float) -> dict:
+    kind, server = target.split("@", 1)
+    return {
+        "run": 0, "target": target, "kind": kind, "server": server, "scenario": scenario,
+        "dialect": dialect_name, "param": param, **figures,
+    }  # fmt: skip
+
+
+def _paired_result(group: tuple[str, str, str], ours: float, raw: float, peer: float) -> dict:
+    return {
+        "group": list(group),
+        "rates": [[ours], [raw], [peer]],
+        "median_rates": [ours, raw, peer],
+        "vs_raw": {"median": ours / raw, "min": ours / raw, "max": ours / raw},
+        "vs_peer": {"median": ours / peer, "min": ours / peer, "max": ours / peer},
+    }
+
+
+def test_paired_sections_judge_the_echo_targets_and_aiosignalr_only_for_the_fastest() -> None:
+    records = [
+        _point("ours@uvicorn-uvloop", "echo", "signalr-json", 100, rate=500.0),
+        _point("raw@uvicorn-uvloop", "echo", "raw", 100, rate=1000.0),
+        _point("ours@uvicorn-uvloop", "echo", "signalr-msgpack", 100, rate=550.0),
+        _point("aiosignalr@aiohttp", "echo", "signalr-msgpack", 100, rate=200.0),
+    ]
+    paired = {
+        "signalr-json": {
+            "rounds": 9,
+            "connections": 100,
+            "results": [
+                _paired_result(
+                    ("ours@uvicorn-uvloop", "raw@uvicorn-uvloop", "aio"), 700, 1000, 400
+                ),
+                _paired_result(("ours@native-uvloop", "raw@native-uvloop", "aio"), 900, 1000, 400),
+            ],
+        }
+    }
+    text = format_report(aggregate(records), {"seconds": 1.0, "paired": paired})
+    # JSON: judged on the interleaved rounds, not on the single run's 0.50x.
+    assert "Paired echo at 100 connections, signalr-json: 9 interleaved rounds" in text
+    assert (
+        "target echo ≥ 0.6x raw ASGI (ours@uvicorn-uvloop, signalr-json, paired): 0.70x PASS"
+        in text
+    )
+    assert "(ours@uvicorn-uvloop, signalr-json, 100 conns)" not in text
+    # aiosignalr: one line, for the fastest server (native here), not a MISS per group.
+    assert (
+        "target echo ≥ 2x aiosignalr (fastest: ours@native-uvloop, signalr-json, paired): "
+        "2.25x PASS"
+    ) in text
+    assert "aiosignalr (fastest: ours@uvicorn-uvloop, signalr-json" not in text
+    # MessagePack was not paired: judged on this run's medians.
+    assert "(ours@uvicorn-uvloop, signalr-msgpack, 100 conns): 0.55x MISS" in text
+    assert (
+        "target echo ≥ 2x aiosignalr (fastest: ours@uvicorn-uvloop, signalr-msgpack): 2.75x PASS"
+        in text
+    )
+
+
+def test_target_lines_say_when_the_server_alone_decides_them() -> None:
+    records = [
+        _point("ours@hypercorn-trio", "echo", "signalr-json", 100, rate=500.0),
+        _point("ours@hypercorn-trio", "broadcast", "signalr-json", 1000, rate=600.0),
+        _point("raw@hypercorn-trio", "broadcast", "raw", 1000, rate=1500.0),
+        _point("socketio@uvicorn-uvloop", "broadcast", "socketio", 1000, rate=1000.0),
+        _point("ours@granian", "echo", "signalr-json", 100, rate=500.0),
+        _point("ours@granian", "idle", "signalr-json", 10000, bytes_per_conn=90.0 * 1024),
+        _point("raw@granian", "idle", "raw", 10000, bytes_per_conn=84.0 * 1024),
+    ]
+    text = format_report(aggregate(records), {"seconds": 1.0})
+    assert (
+        "target broadcast@1000 ≥ 2x socketio (ours@hypercorn-trio vs socketio@uvicorn-uvloop): "
+        "0.60x MISS (python-socketio does not run on hypercorn-trio; the raw ASGI app on it: 1.50x)"
+    ) in text
+    assert (
+        "target ≤ 20 KiB per idle connection (ours@granian): 90.0 KiB MISS "
+        "(raw@granian alone: 84.0 KiB; ours adds 6.0)"
+    ) in text
 
 
 def test_granian_is_a_cli_server_choice_and_refuses_trio() -> None:
@@ -135,6 +218,6 @@ def test_paired_mode_interleaves_windows_and_reports_ratios_per_round() -> None:
     (result,) = results
     assert all(len(rates) == 2 and all(r > 0 for r in rates) for rates in result["rates"])
     assert result["vs_raw"]["min"] <= result["vs_raw"]["median"] <= result["vs_raw"]["max"]
-    report = format_paired(results, rounds=2, connections=2)
+    report = format_paired(results, rounds=2, connections=2, dialect="signalr-json")
     assert "| ours@hypercorn-asyncio |" in report
-    assert "target echo ≥ 0.6x raw ASGI (ours@hypercorn-asyncio, paired)" in report
+    assert "target echo ≥ 0.6x raw ASGI (ours@hypercorn-asyncio, signalr-json, paired)" in report
