@@ -1,6 +1,7 @@
 """Which scenario runs against which target, for the full and the smoke suite.
 
-The full plan keeps the whole run under about fifteen minutes on two cores:
+The full plan keeps the three runs at about thirty minutes on two cores (the
+paired echo rounds, ``bench/paired.py``, come after them):
 every target gets echo and broadcast; the costlier scenarios (10,000 idle
 connections, slow consumer) run on the targets the issue's targets talk about.
 The smoke plan only uses our server and the raw ASGI ceiling on hypercorn's
