@@ -142,8 +142,11 @@ FULL = Plan(
         "target:ours@native-uvloop": (
             _broadcast("signalr-msgpack", FANOUT_SIZES, W, D),
             _group("signalr-json", 100, 10, W, D),
+            _group("signalr-msgpack", 100, 10, W, D),
             _idle("signalr-json", 10_000, 4.0),
+            _idle("signalr-msgpack", 10_000, 4.0),
             _slow("signalr-json", 50, 6.0),
+            _slow("signalr-msgpack", 50, 6.0),
         ),
         "target:raw@native-uvloop": (
             _group("raw", 100, 10, W, D),
@@ -162,9 +165,13 @@ SMOKE = Plan(
             _echo("signalr-json", [1, 4], 0.05, 0.2),
             _echo("signalr-msgpack", [1, 4], 0.05, 0.2),
             _broadcast("signalr-json", [5], 0.05, 0.2),
+            _broadcast("signalr-msgpack", [5], 0.05, 0.2),
             _group("signalr-json", 2, 3, 0.05, 0.2),
+            _group("signalr-msgpack", 2, 3, 0.05, 0.2),
             _idle("signalr-json", 20, 0.3),
+            _idle("signalr-msgpack", 20, 0.3),
             _slow("signalr-json", 3, 1.5),
+            _slow("signalr-msgpack", 3, 1.5),
         ),
         "raw": (
             _echo("raw", [1, 4], 0.05, 0.2),

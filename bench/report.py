@@ -342,11 +342,11 @@ def _targets(table: dict[Key, dict[str, Any]], paired: dict[str, Any]) -> list[s
                     f"the raw ASGI app on it: {raw / sio:.2f}x)"
                 )
             out.append(line)
-    for (target, scenario, _dialect, _param), point in table.items():
+    for (target, scenario, dialect, _param), point in table.items():
         if scenario == "idle" and target.startswith("ours@"):
             kib = point.get("bytes_per_conn", 0.0) / 1024
             line = (
-                f"target ≤ 20 KiB per idle connection ({target}): "
+                f"target ≤ 20 KiB per idle connection ({target}, {dialect}): "
                 f"{kib:.1f} KiB {'PASS' if kib <= 20 else 'MISS'}"
             )
             raw_name = "raw@" + target.split("@", 1)[1]
@@ -360,7 +360,8 @@ def _targets(table: dict[Key, dict[str, Any]], paired: dict[str, Any]) -> list[s
         if scenario == "slow" and target.startswith("ours@"):
             growth = point.get("rss_growth", 0.0) / 1024
             out.append(
-                f"slow consumer ({target}): RSS growth {growth:.0f} KiB, others' rate second÷first "
+                f"slow consumer ({target}, {dialect}): RSS growth {growth:.0f} KiB, "
+                "others' rate second÷first "
                 f"{_ratio(point.get('rate_second'), point.get('rate_first'))}"
             )
     return [*out, ""] if out else out

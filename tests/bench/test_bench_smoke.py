@@ -42,6 +42,10 @@ def test_smoke_mode_runs_every_scenario_and_prints_one_table() -> None:
     ):
         assert title in out
     assert "ours@hypercorn-asyncio" in out and "raw@hypercorn-asyncio" in out
+    for dialect_name in ("signalr-json", "signalr-msgpack"):
+        # every scenario of ours runs in both protocols (the target lines show two)
+        assert f"idle connection (ours@hypercorn-asyncio, {dialect_name})" in out
+        assert f"slow consumer (ours@hypercorn-asyncio, {dialect_name})" in out
     assert "FAILED" not in out
     # ratios against the baseline measured in the same run are printed
     assert "÷ raw same server" in out and "x " in out
@@ -174,7 +178,7 @@ def test_target_lines_say_when_the_server_alone_decides_them() -> None:
         "0.60x MISS (python-socketio does not run on hypercorn-trio; the raw ASGI app on it: 1.50x)"
     ) in text
     assert (
-        "target ≤ 20 KiB per idle connection (ours@granian): 90.0 KiB MISS "
+        "target ≤ 20 KiB per idle connection (ours@granian, signalr-json): 90.0 KiB MISS "
         "(raw@granian alone: 84.0 KiB; ours adds 6.0)"
     ) in text
 
