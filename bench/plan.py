@@ -23,6 +23,10 @@ class Step:
     args: dict[str, Any]
     sources: int = 1
     env: tuple[tuple[str, str], ...] = ()
+    fresh: bool = False
+    """Runs on a server process of its own: the step measures the server's
+    memory growth, which the memory earlier steps freed (but the process kept)
+    would otherwise absorb."""
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,11 @@ def _group(dialect: str, groups: int, size: int, warmup: float, duration: float)
 
 
 def _idle(dialect: str, count: int, hold: float) -> Step:
-    return Step("idle", dialect, {"connections": count, "hold": hold}, sources=4)
+    return Step("idle", dialect, {"connections": count, "hold": hold}, sources=4, fresh=True)
 
 
 def _slow(dialect: str, receivers: int, duration: float) -> Step:
-    return Step("slow", dialect, {"receivers": receivers, "duration": duration})
+    return Step("slow", dialect, {"receivers": receivers, "duration": duration}, fresh=True)
 
 
 ECHO_SIZES = [1, 10, 100]

@@ -34,7 +34,11 @@ def aggregate(records: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
         }
         for field in rows[0]:
             values = [r[field] for r in rows if isinstance(r.get(field), (int, float))]
-            if values and not isinstance(rows[0][field], bool) and field not in ("run", "param"):
+            if (
+                values
+                and not isinstance(rows[0][field], bool)
+                and field not in ("run", "param", "server_pid")
+            ):
                 merged[field] = statistics.median(values)
             elif isinstance(rows[0][field], bool):
                 merged[field] = any(r[field] for r in rows)

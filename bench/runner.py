@@ -64,6 +64,18 @@ def _official_check(server: RunningServer) -> dict[str, Any]:
     return result
 
 
+def _start(
+    target: Any, run: int, notes: dict[str, Any], log: Callable[[str], None]
+) -> RunningServer | None:
+    """A server for ``target``, or None (the failure noted) if it did not start."""
+    try:
+        return RunningServer(target)
+    except RuntimeError as exc:
+        notes["failures"].append(f"run {run + 1} {target.name}: {exc}")
+        log(f"  failed to start: {exc}")
+        return None
+
+
 def run_plan(
     plan: Plan,
     *,
@@ -89,16 +101,21 @@ def run_plan(
     for run in range(total_runs):
         for target in targets:
             log(f"[{time.monotonic() - started:6.0f}s] run {run + 1}/{total_runs} {target.name}")
-            try:
-                server = RunningServer(target)
-            except RuntimeError as exc:
-                notes["failures"].append(f"run {run + 1} {target.name}: {exc}")
-                log(f"  failed to start: {exc}")
+            server = _start(target, run, notes, log)
+            if server is None:
                 continue
-            with server:
+            used = False
+            try:
                 if plan.official_check and target.kind == "ours" and run == 0:
                     notes["checks"][target.name] = _official_check(server)
+                    used = True
                 for step in plan.steps_for(target.name, target.kind):
+                    if step.fresh and used:
+                        server.stop()
+                        server = _start(target, run, notes, log)
+                        if server is None:
+                            break
+                    used = True
                     outcome = _generate(server, step, timeout=240)
                     if not outcome.get("ok"):
                         message = f"run {run + 1} {target.name} {step.scenario}/{step.dialect}: "
@@ -122,8 +139,12 @@ def run_plan(
                                 "server": target.server,
                                 "scenario": step.scenario,
                                 "dialect": step.dialect,
+                                "server_pid": server.pid,
                                 **point,
                             }
                         )
+            finally:
+                if server is not None:
+                    server.stop()
     notes["seconds"] = time.monotonic() - started
     return records, notes

@@ -225,3 +225,29 @@ def test_paired_mode_interleaves_windows_and_reports_ratios_per_round() -> None:
     report = format_paired(results, rounds=2, connections=2, dialect="signalr-json")
     assert "| ours@hypercorn-asyncio |" in report
     assert "target echo ≥ 0.6x raw ASGI (ours@hypercorn-asyncio, signalr-json, paired)" in report
+
+
+@pytest.mark.timeout(120)
+def test_memory_steps_run_on_a_server_of_their_own() -> None:
+    from bench.plan import SMOKE, Plan
+    from bench.runner import run_plan
+
+    steps = SMOKE.steps["ours"]
+    plan = Plan(
+        name="fresh",
+        runs=1,
+        targets=("ours@hypercorn-asyncio",),
+        steps={"ours": tuple(s for s in steps if s.scenario in ("echo", "idle", "slow"))},
+        official_check=False,
+    )
+    records, notes = run_plan(plan, log=lambda line: None)
+    assert not notes["failures"]
+    pids: dict[str, set[int]] = {}
+    for record in records:
+        pids.setdefault(record["scenario"], set()).add(record["server_pid"])
+    # The echo steps share one process; each idle and slow step (JSON, then
+    # MessagePack) starts its own, so no step's growth is hidden in memory an
+    # earlier one freed.
+    assert len(pids["echo"]) == 1
+    assert len(pids["idle"]) == 2 and len(pids["slow"]) == 2
+    assert len(pids["echo"] | pids["idle"] | pids["slow"]) == 5
