@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .plan import Step
+from .report import echo_vs_aiosignalr_line, echo_vs_raw_line
 from .runner import _generate
 from .targets import TARGETS, RunningServer, available
 
@@ -143,19 +144,16 @@ def paired_targets(results: list[dict[str, Any]], dialect: str) -> list[str]:
     for result in results:
         ratio = result["vs_raw"]
         if ratio is not None:
-            verdict = "PASS" if ratio["median"] >= 0.6 else "MISS"
             lines.append(
-                f"target echo ≥ 0.6x raw ASGI ({result['group'][0]}, {dialect}, paired): "
-                f"{ratio['median']:.2f}x {verdict}"
+                echo_vs_raw_line(result["group"][0], f"{dialect}, paired", ratio["median"])
             )
     judged = [result for result in results if result["vs_peer"] is not None]
     if judged:
         fastest = max(judged, key=lambda result: result["median_rates"][0])
-        ratio = fastest["vs_peer"]
-        verdict = "PASS" if ratio["median"] >= 2.0 else "MISS"
         lines.append(
-            f"target echo ≥ 2x aiosignalr (fastest: {fastest['group'][0]}, {dialect}, paired): "
-            f"{ratio['median']:.2f}x {verdict}"
+            echo_vs_aiosignalr_line(
+                fastest["group"][0], f"{dialect}, paired", fastest["vs_peer"]["median"]
+            )
         )
     return lines
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .plan import Plan
-from .targets import GENERATOR_CPU, ROOT, TARGETS, RunningServer, available, taskset
+from .targets import GENERATOR_CPU, ROOT, TARGETS, RunningServer, Target, available, taskset
 
 __all__ = ["Record", "run_plan"]
 
@@ -65,7 +65,7 @@ def _official_check(server: RunningServer) -> dict[str, Any]:
 
 
 def _start(
-    target: Any, run: int, notes: dict[str, Any], log: Callable[[str], None]
+    target: Target, run: int, notes: dict[str, Any], log: Callable[[str], None]
 ) -> RunningServer | None:
     """A server for ``target``, or None (the failure noted) if it did not start."""
     try:
